@@ -1,0 +1,46 @@
+"""A backend decides *where* jobs run: in process, in worker processes, on Dask, or on a simulated clock."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from hpo_kit.objectives.base import Objective
+from hpo_kit.trial import Evaluation, Failure, Job
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A job that came back, when (backend clock, seconds since start) and on which worker."""
+
+    job: Job
+    outcome: Evaluation | Failure
+    started_at: float
+    finished_at: float
+    worker: int
+
+
+class Backend(ABC):
+    n_workers: int
+
+    @abstractmethod
+    def start(self, objective: Objective, run_seed: int) -> None:
+        """Prepare workers; the objective is shipped to them once, not with every job."""
+
+    @abstractmethod
+    def submit(self, job: Job) -> None:
+        """Start ``job`` on a free worker (callers check ``free_workers`` first)."""
+
+    @abstractmethod
+    def wait_one(self) -> Finished:
+        """Block until the next job finishes (the earliest on the virtual clock for the simulator)."""
+
+    @property
+    @abstractmethod
+    def free_workers(self) -> int: ...
+
+    @abstractmethod
+    def now(self) -> float:
+        """Seconds since ``start``: wall clock, or the virtual clock of the simulator."""
+
+    def close(self) -> None:
+        """Release workers."""

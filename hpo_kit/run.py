@@ -1,0 +1,157 @@
+"""Run the kit's notebooks headlessly at a profile: ``python -m hpo_kit.run --profile workshop``.
+
+1. Finds ``notebooks/NN_*.ipynb`` (all, or those named with ``--only``).
+2. Validates every ``params/<profile>/<notebook>.yaml`` against its notebook's ``parameters`` cell
+   before executing anything: a bad file stops the run within seconds, naming file, key and rule.
+3. Executes each notebook with papermill (kernel ``python3``) into
+   ``runs/<profile>/<notebook>/<notebook>.ipynb``; a failing cell, a cell time-out or a dead kernel
+   fails that notebook only.
+4. Writes ``runs/<profile>/index.json`` and ``runs/<profile>/REPORT.md``, prints a summary, and
+   exits non-zero when any notebook failed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from hpo_kit import paths
+from hpo_kit.params import ParameterError, profile_params
+from hpo_kit.report import write_report
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    status: str          # "ok" or "failed"
+    duration_s: float
+    error: str | None
+    output: str          # executed notebook, relative to runs/<profile>/
+
+
+def discover_notebooks() -> list[str]:
+    return sorted(p.stem for p in paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+
+
+def select_notebooks(only: list[str] | None) -> list[str]:
+    """Notebooks named by ``--only`` (full name or its number prefix, e.g. ``01``)."""
+    available = discover_notebooks()
+    if not only:
+        return available
+    chosen = []
+    for name in only:
+        name = Path(name).stem
+        matches = [nb for nb in available if nb == name or nb.split("_", 1)[0] == name]
+        if not matches:
+            raise ParameterError(f"--only {name!r} names no notebook; available: {', '.join(available)}")
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
+
+
+def validate_all(notebooks: list[str], profile: str) -> dict[str, dict]:
+    """Parameters of every notebook, or one error listing every problem found."""
+    params, problems = {}, []
+    for nb in notebooks:
+        try:
+            params[nb] = profile_params(nb, profile)
+        except ParameterError as e:
+            problems.append(str(e))
+    if problems:
+        raise ParameterError("invalid parameters, nothing was executed:\n  - " + "\n  - ".join(problems))
+    return params
+
+
+def _describe_failure(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    if name == "CellTimeoutError":
+        return f"cell time-out: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if name == "DeadKernelError":
+        return f"kernel died: {exc}"
+    return f"{name}: {exc}"
+
+
+def execute(notebook: str, profile: str, parameters: dict, cell_timeout: float | None) -> NotebookRun:
+    import papermill
+
+    run_dir = paths.run_dir(profile, notebook)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    output = run_dir / f"{notebook}.ipynb"
+    results = run_dir / "results.json"
+    results.unlink(missing_ok=True)  # a stale file must not pass for this run's results
+    started = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb"), str(output),
+            parameters=parameters, kernel_name="python3", cwd=str(paths.NOTEBOOKS_DIR),
+            execution_timeout=cell_timeout, progress_bar=False, log_output=True,
+            request_save_on_cell_execute=True,
+        )
+        if not results.exists():
+            error = "the notebook finished without writing results.json (does it end with run.finish()?)"
+    except Exception as exc:  # noqa: BLE001 — any failure of one notebook is recorded, the run goes on
+        error = _describe_failure(exc)
+        if os.environ.get("HPO_KIT_DEBUG"):
+            traceback.print_exc()
+    return NotebookRun(notebook, "failed" if error else "ok", round(time.perf_counter() - started, 1),
+                       error, str(output.relative_to(paths.runs_dir() / profile)))
+
+
+def update_index(profile: str, runs: list[NotebookRun]) -> Path:
+    """Merge this invocation's results into ``runs/<profile>/index.json`` (others are kept)."""
+    path = paths.runs_dir() / profile / "index.json"
+    index = json.loads(path.read_text()) if path.exists() else {}
+    for r in runs:
+        index[r.notebook] = asdict(r)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(index, indent=2) + "\n")
+    return path
+
+
+def print_summary(runs: list[NotebookRun]) -> None:
+    width = max([len(r.notebook) for r in runs] + [8])
+    print(f"\n{'notebook':<{width}}  status  runtime")
+    for r in runs:
+        print(f"{r.notebook:<{width}}  {r.status:<6}  {r.duration_s:7.1f} s"
+              + (f"   {r.error}" if r.error else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hpo_kit.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="workshop", choices=paths.PROFILES)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="notebook names or number prefixes")
+    parser.add_argument("--cell-timeout", type=float, default=None,
+                        help="seconds one cell may run before the notebook fails (default: no limit)")
+    parser.add_argument("--validate-only", action="store_true", help="check parameter files and stop")
+    args = parser.parse_args(argv)
+
+    try:
+        notebooks = select_notebooks(args.only)
+        params = validate_all(notebooks, args.profile)
+    except ParameterError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.validate_only:
+        print(f"parameters of {len(notebooks)} notebook(s) valid at profile {args.profile!r}")
+        return 0
+    os.environ["HPO_KIT_BATCH"] = "1"  # plain-text progress bars in executed notebooks
+    runs = []
+    for nb in notebooks:
+        print(f"=== {nb} (profile {args.profile})", flush=True)
+        runs.append(execute(nb, args.profile, params[nb], args.cell_timeout))
+    update_index(args.profile, runs)
+    report = write_report(args.profile)
+    print_summary(runs)
+    print(f"\nreport: {report}")
+    return 1 if any(r.status != "ok" for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

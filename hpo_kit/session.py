@@ -1,0 +1,165 @@
+"""The run session every notebook opens first and closes last.
+
+``RunSession.start`` validates the notebook's parameters, seeds every random source, limits torch
+to one thread, makes the run folder and records the environment. During the notebook it saves
+figures and collects claims and metrics; ``finish`` shows the claims table and writes
+``results.json``, which the runner's REPORT.md is built from.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hpo_kit import paths
+from hpo_kit.claims import Claim, ClaimTest, claims_markdown
+from hpo_kit.environment_info import environment_record
+from hpo_kit.params import read_parameter_specs, validate_values
+from hpo_kit.progress import progress as _progress
+from hpo_kit.seeding import seed_everything
+
+
+def _show_markdown(text: str) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is not None:
+            display(Markdown(text))
+            return
+    except ImportError:
+        pass
+    print(text)
+
+
+def _jsonable(value: Any) -> Any:
+    """NumPy scalars/arrays and NaN made JSON-friendly (NaN becomes null)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+class RunSession:
+    """State of one notebook run. Create it with :meth:`start`."""
+
+    def __init__(self, notebook: str, params: dict[str, Any], run_dir: Path):
+        self.notebook = notebook
+        self.params = params
+        self.dir = run_dir
+        self.figures_dir = run_dir / "figures"
+        self.metrics: dict[str, Any] = {}
+        self.claims: list[Claim] = []
+        self.figures: list[str] = []
+        self.data_source: str | None = None
+        self.started = time.perf_counter()
+        self.environment = environment_record()
+
+    @classmethod
+    def start(cls, notebook: str, namespace: dict[str, Any]) -> RunSession:
+        """Validate the notebook's parameters found in ``namespace`` (its ``globals()``) and set up.
+
+        Coerced values (an int given for a float) are written back into ``namespace``.
+        """
+        specs = read_parameter_specs(notebook)
+        missing = [k for k in specs if k not in namespace]
+        if missing:
+            raise NameError(f"parameters {missing} are declared in {notebook}'s parameters cell but "
+                            "not defined: run the parameters cell first")
+        params = validate_values(specs, {k: namespace[k] for k in specs}, origin=f"{notebook} parameters")
+        namespace.update(params)
+        profile = params.get("profile", "workshop")
+        seed = int(params.get("seed", 0))
+
+        seed_everything(seed)
+        from hpo_kit.train.threads import limit_torch_threads
+
+        # One torch thread per process: on a 2-core machine, oversubscribed threads are the first
+        # performance trap (see hpo_kit/train/threads.py).
+        limit_torch_threads(1)
+
+        run_dir = paths.run_dir(profile, notebook)
+        (run_dir / "figures").mkdir(parents=True, exist_ok=True)
+        session = cls(notebook, params, run_dir)
+        _show_markdown(f"**{notebook}** · profile `{profile}` · seed {seed} · run folder `{run_dir}`")
+        return session
+
+    # ------------------------------------------------------------------ during the notebook
+    @property
+    def profile(self) -> str:
+        return self.params.get("profile", "workshop")
+
+    @property
+    def seed(self) -> int:
+        return int(self.params.get("seed", 0))
+
+    def progress(self, iterable=None, *, desc: str = "", total=None, **kwargs):
+        return _progress(iterable, desc=desc, total=total, **kwargs)
+
+    def use_data(self, data: Any) -> None:
+        """Record which data the run used (a Splits object, or a description) and say it."""
+        source = getattr(data, "source", data)
+        self.data_source = str(source)
+        sizes = data.sizes() if hasattr(data, "sizes") else None
+        _show_markdown(f"**Data:** {self.data_source}" + (f" — sizes {sizes}" if sizes else ""))
+
+    def savefig(self, fig, name: str, dpi: int = 120) -> Path:
+        """Save ``fig`` as ``figures/<name>.png`` and ``.pdf`` in the run folder; returns the PNG path."""
+        png = self.figures_dir / f"{name}.png"
+        fig.savefig(png, dpi=dpi, bbox_inches="tight")
+        fig.savefig(self.figures_dir / f"{name}.pdf", bbox_inches="tight")
+        if png.name not in self.figures:
+            self.figures.append(png.name)
+        return png
+
+    def claim(self, claim: str, *, paper: str, source: str, measured: Any, test: ClaimTest,
+              detail: str = "") -> Claim:
+        """Add a row to the claims table; its verdict is computed from ``measured`` by ``test``."""
+        if not isinstance(test, ClaimTest):
+            raise TypeError("test must come from hpo_kit.claims (at_least, less_than, between, ...), "
+                            f"got {type(test).__name__}")
+        if hasattr(measured, "item"):  # numpy / torch scalars
+            measured = measured.item()
+        row = Claim(claim=claim, paper=paper, source=source, measured=measured, test=test, detail=detail)
+        self.claims.append(row)
+        return row
+
+    # ------------------------------------------------------------------ the end
+    def results(self) -> dict[str, Any]:
+        return {
+            "notebook": self.notebook,
+            "profile": self.profile,
+            "seed": self.seed,
+            "duration_s": round(time.perf_counter() - self.started, 2),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "data_source": self.data_source,
+            "claims": [c.as_dict() for c in self.claims],
+            "metrics": self.metrics,
+            "figures": [f"figures/{f}" for f in self.figures],
+            "params": self.params,
+            "environment": self.environment,
+        }
+
+    def finish(self) -> Path:
+        """Show the claims table and write ``results.json``; returns its path."""
+        _show_markdown("### Claims\n\n" + claims_markdown(self.claims))
+        path = self.dir / "results.json"
+        write_json_atomic(path, self.results())
+        return path

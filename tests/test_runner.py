@@ -1,0 +1,109 @@
+"""The papermill runner on notebooks the test writes: validation first, failures isolated, report built."""
+from __future__ import annotations
+
+import json
+import time
+
+import nbformat
+import pytest
+
+from hpo_kit import paths, run as runner
+
+PARAMS_CELL = '''\
+profile: str = "workshop"  # profile name {smoke, workshop, paper}
+seed: int = 0  # seed [0, 1000]
+x: float = 2.0  # the measured value [0, 10]
+'''
+
+
+def write_notebook(folder, name, body):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(PARAMS_CELL)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), params,
+                nbformat.v4.new_code_cell(
+                    "from hpo_kit.session import RunSession\n"
+                    f"run = RunSession.start({name!r}, globals())"),
+                nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+@pytest.fixture
+def kit(tmp_path, monkeypatch):
+    """A notebooks/ and params/ of the test's own, seen by the runner and by the kernels it starts."""
+    nbs, params = tmp_path / "notebooks", tmp_path / "params"
+    nbs.mkdir()
+    for p in paths.PROFILES:
+        (params / p).mkdir(parents=True)
+    monkeypatch.setattr(paths, "NOTEBOOKS_DIR", nbs)
+    monkeypatch.setattr(paths, "PARAMS_DIR", params)
+    monkeypatch.setenv("HPO_KIT_NOTEBOOKS", str(nbs))
+    monkeypatch.setenv("HPO_KIT_PARAMS", str(params))
+    write_notebook(nbs, "01_ok",
+                   "from hpo_kit.claims import at_least\n"
+                   "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+                   "fig, ax = plt.subplots(); ax.plot([0, x]); run.savefig(fig, 'line')\n"
+                   "run.metrics['x'] = x\n"
+                   "run.claim('x is at least 1', paper='1', source='test', measured=x, test=at_least(1))\n"
+                   "run.finish()")
+    write_notebook(nbs, "02_fails", "raise RuntimeError('boom in cell')")
+    for p in paths.PROFILES:
+        (params / p / "01_ok.yaml").write_text("x: 3\n")
+        (params / p / "02_fails.yaml").write_text("{}\n")
+    return tmp_path
+
+
+def test_bad_parameter_file_fails_fast_naming_the_key(kit, capsys):
+    (kit / "params" / "smoke" / "01_ok.yaml").write_text("x: 30\nwrong_key: 1\n")
+    started = time.perf_counter()
+    code = runner.main(["--profile", "smoke"])
+    err = capsys.readouterr().err
+    assert code == 2 and time.perf_counter() - started < 10
+    assert "01_ok.yaml" in err and "wrong_key" in err and "nothing was executed" in err
+    assert not (paths.runs_dir() / "smoke" / "index.json").exists()
+
+
+@pytest.mark.parametrize("content, words", [("x: 30\n", ["'x'", "[0, 10]"]),
+                                            ("x: ten\n", ["'x'", "number"]),
+                                            ("profile: paper\n", ["'profile'", "'smoke'"])])
+def test_wrong_type_range_or_profile_is_rejected(kit, capsys, content, words):
+    (kit / "params" / "smoke" / "01_ok.yaml").write_text(content)
+    assert runner.main(["--profile", "smoke", "--validate-only"]) == 2
+    err = capsys.readouterr().err
+    for w in words:
+        assert w in err
+
+
+def test_missing_params_file_and_unknown_notebook(kit, capsys):
+    (kit / "params" / "paper" / "02_fails.yaml").unlink()
+    assert runner.main(["--profile", "paper", "--validate-only"]) == 2
+    assert "02_fails.yaml: missing" in capsys.readouterr().err
+    assert runner.main(["--profile", "smoke", "--only", "07"]) == 2
+    assert "available: 01_ok, 02_fails" in capsys.readouterr().err
+
+
+@pytest.mark.notebook
+def test_run_records_status_results_and_report(kit):
+    code = runner.main(["--profile", "smoke"])
+    assert code == 1  # one notebook failed; the other still ran
+    root = paths.runs_dir() / "smoke"
+    index = json.loads((root / "index.json").read_text())
+    assert index["01_ok"]["status"] == "ok" and index["02_fails"]["status"] == "failed"
+    assert "RuntimeError: boom in cell" in index["02_fails"]["error"]
+    assert (root / "01_ok" / "01_ok.ipynb").exists()
+
+    results = json.loads((root / "01_ok" / "results.json").read_text())
+    for key in ("notebook", "profile", "duration_s", "data_source", "claims", "metrics"):
+        assert key in results
+    assert results["profile"] == "smoke" and results["metrics"] == {"x": 3.0}
+    assert results["claims"][0]["measured"] == 3.0 and results["claims"][0]["holds"] is True
+    assert (root / "01_ok" / "figures" / "line.png").exists()
+
+    report = (root / "REPORT.md").read_text()
+    assert "| [01_ok](#01_ok) | ok |" in report and "**holds**" in report
+    assert "01_ok/figures/line.png" in report and "boom in cell" in report
+
+    # --only re-runs one notebook and keeps the other's entry in the index
+    assert runner.main(["--profile", "smoke", "--only", "01"]) == 0
+    assert set(json.loads((root / "index.json").read_text())) == {"01_ok", "02_fails"}
