@@ -1,0 +1,69 @@
+"""Every notebook: follows the kit's conventions, and runs end to end at the smoke profile."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hpo_kit import paths, run as runner
+from hpo_kit.params import read_parameter_specs, read_params_file, validate_values
+
+NOTEBOOKS = runner.discover_notebooks()
+
+
+def test_there_are_notebooks():
+    assert "00_quickstart" in NOTEBOOKS
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_committed_clean_with_python3_kernel(notebook):
+    nb = json.loads((paths.NOTEBOOKS_DIR / f"{notebook}.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert not any(c.get("outputs") for c in code), "strip outputs before committing"
+    assert not any(c.get("execution_count") for c in code), "strip execution counts before committing"
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_session_starts_in_first_code_cell_after_parameters(notebook):
+    nb = json.loads((paths.NOTEBOOKS_DIR / f"{notebook}.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    i = next(i for i, c in enumerate(code) if "parameters" in c["metadata"].get("tags", []))
+    assert f'RunSession.start("{notebook}", globals())' in "".join(code[i + 1]["source"])
+    assert "run.finish()" in "".join(code[-1]["source"])
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+@pytest.mark.parametrize("profile", paths.PROFILES)
+def test_profile_files_are_valid(notebook, profile):
+    specs = read_parameter_specs(notebook)
+    values = read_params_file(paths.PARAMS_DIR / profile / f"{notebook}.yaml")
+    validate_values(specs, values, f"{profile}/{notebook}.yaml")
+    assert values.get("profile", profile) == profile
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_defaults_equal_the_workshop_profile(notebook):
+    specs = read_parameter_specs(notebook)
+    assert specs["profile"].default == "workshop"
+    workshop = read_params_file(paths.PARAMS_DIR / "workshop" / f"{notebook}.yaml")
+    differing = {k: (v, specs[k].default) for k, v in workshop.items() if specs[k].default != v}
+    assert not differing, f"workshop values differ from the notebook defaults: {differing}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_runs_at_smoke_profile(notebook):
+    params = runner.validate_all([notebook], "smoke")[notebook]
+    result = runner.execute(notebook, "smoke", params, cell_timeout=600)
+    assert result.status == "ok", result.error
+    folder = paths.run_dir("smoke", notebook)
+    results = json.loads((folder / "results.json").read_text())
+    assert results["notebook"] == notebook and results["profile"] == "smoke"
+    assert results["data_source"], "the notebook must say which data it used (run.use_data)"
+    assert results["claims"], "every notebook ends with a claims table"
+    for claim in results["claims"]:
+        assert claim["verdict"] in ("holds", "does not hold", "not measured")
+        assert claim["test"] and claim["paper"] and claim["source"]
+    for fig in results["figures"]:
+        assert (folder / fig).exists() and (folder / fig).with_suffix(".pdf").exists()
