@@ -1,0 +1,170 @@
+"""Covariance functions of the GP searchers, with analytic gradients.
+
+All kernel parameters live in log space (``theta``), which is what the marginal-likelihood
+optimiser moves, and every kernel can contract its parameter gradients with a weight matrix ``W``
+(``sum(W * dK/dtheta_j)`` for every j) without ever materialising one ``n x n`` matrix per
+parameter; that contraction is all the log marginal likelihood gradient needs.
+
+* :class:`Matern52` - Matern-5/2 with one lengthscale per input dimension (ARD) and a signal
+  variance, for ``x`` in the unit cube.
+* :class:`Matern52ExpDecay` - the multi-fidelity kernel of A-BOHB (Klein et al. 2020,
+  arXiv:2003.10865), the exponential-decay resource kernel of Swersky et al. (2014) added to a
+  Matern-5/2 over ``x``::
+
+      k((x, r), (x', r')) = k_x(x, x') + gamma^2 * [kappa(r + r') - kappa(r) * kappa(r')]
+      kappa(r) = (beta / (r + beta)) ** alpha
+
+  The resource enters as the *last input column*, normalised to ``r / max_resource`` in (0, 1]
+  by the searcher, so the bounds of ``alpha`` and ``beta`` below do not depend on the units of the
+  resource (epochs, iterations, ...). ``kappa(r + r') - kappa(r) kappa(r')`` is the covariance of
+  ``exp(-lambda r)`` and ``exp(-lambda r')`` for ``lambda ~ Gamma(alpha, rate=beta)``, hence
+  positive semi-definite.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+SQRT5 = math.sqrt(5.0)
+
+
+def _scaled_sqdist(X1: np.ndarray, X2: np.ndarray, lengthscales: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between the rows of ``X1 / l`` and ``X2 / l``."""
+    A, B = X1 / lengthscales, X2 / lengthscales
+    d2 = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * A @ B.T
+    return np.maximum(d2, 0.0)  # rounding can make tiny negatives
+
+
+class Matern52:
+    """ARD Matern-5/2: ``s * (1 + sqrt5 r + 5/3 r^2) * exp(-sqrt5 r)``, ``r`` the scaled distance.
+
+    ``theta = [log l_1, ..., log l_d, log s]`` (lengthscales, signal variance).
+    """
+
+    def __init__(self, dim: int):
+        self.dim = dim
+        self.n_params = dim + 1
+        self.names = [f"log_lengthscale_{i}" for i in range(dim)] + ["log_signal_variance"]
+
+    def default_theta(self) -> np.ndarray:
+        # lengthscale 0.5 of the unit cube, unit variance (targets are standardised)
+        return np.concatenate([np.full(self.dim, math.log(0.5)), [0.0]])
+
+    def bounds(self) -> list[tuple[float, float]]:
+        return [(math.log(1e-2), math.log(20.0))] * self.dim + [(math.log(1e-2), math.log(20.0))]
+
+    def __call__(self, theta: np.ndarray, X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
+        lengthscales, s = np.exp(theta[: self.dim]), math.exp(theta[self.dim])
+        r = np.sqrt(_scaled_sqdist(X1[:, : self.dim], X2[:, : self.dim], lengthscales))
+        return s * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * np.exp(-SQRT5 * r)
+
+    def diag(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        return np.full(X.shape[0], math.exp(theta[self.dim]))
+
+    def grad_contract(self, theta: np.ndarray, X: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """``[sum(W * dK(X, X)/dtheta_j) for j]`` for a symmetric ``W``."""
+        lengthscales, s = np.exp(theta[: self.dim]), math.exp(theta[self.dim])
+        Xd = X[:, : self.dim]
+        r = np.sqrt(_scaled_sqdist(Xd, Xd, lengthscales))
+        e = np.exp(-SQRT5 * r)
+        K = s * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * e
+        # dK/dlog l_d = 5/3 s (1 + sqrt5 r) exp(-sqrt5 r) (x_d - x'_d)^2 / l_d^2
+        B = W * ((5.0 / 3.0) * s * (1.0 + SQRT5 * r) * e)
+        # sum_ij B_ij (x_id - x_jd)^2 = 2 sum_i rowsum(B)_i x_id^2 - 2 x_d^T B x_d  (B symmetric)
+        rows = B.sum(1)
+        g_len = 2.0 * (rows @ (Xd * Xd) - ((B @ Xd) * Xd).sum(0)) / lengthscales**2
+        return np.concatenate([g_len, [(W * K).sum()]])
+
+
+class ExpDecayResource:
+    """``gamma^2 * [kappa(r + r') - kappa(r) kappa(r')]``, ``kappa(r) = (beta / (r + beta))^alpha``.
+
+    Acts on the last input column (the normalised resource). ``theta = [log alpha, log beta,
+    log gamma^2]``.
+    """
+
+    n_params = 3
+    names = ["log_alpha", "log_beta", "log_gamma2"]
+
+    def default_theta(self) -> np.ndarray:
+        return np.array([0.0, 0.0, 0.0])  # alpha = beta = gamma^2 = 1
+
+    def bounds(self) -> list[tuple[float, float]]:
+        return [(math.log(1e-2), math.log(1e2)), (math.log(1e-2), math.log(1e2)),
+                (math.log(1e-3), math.log(1e2))]
+
+    @staticmethod
+    def _kappa(t: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+        return np.exp(alpha * (math.log(beta) - np.log(t + beta)))
+
+    def __call__(self, theta: np.ndarray, r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
+        alpha, beta, gamma2 = np.exp(theta)
+        # resources take few distinct values (the rung levels): evaluate on those, then index
+        u1, i1 = np.unique(r1, return_inverse=True)
+        u2, i2 = np.unique(r2, return_inverse=True)
+        k12 = self._kappa(u1[:, None] + u2[None, :], alpha, beta)
+        small = gamma2 * (k12 - np.outer(self._kappa(u1, alpha, beta), self._kappa(u2, alpha, beta)))
+        return small[i1[:, None], i2[None, :]]
+
+    def diag(self, theta: np.ndarray, r: np.ndarray) -> np.ndarray:
+        alpha, beta, gamma2 = np.exp(theta)
+        return gamma2 * (self._kappa(2 * r, alpha, beta) - self._kappa(r, alpha, beta) ** 2)
+
+    def grad_contract(self, theta: np.ndarray, r: np.ndarray, W: np.ndarray) -> np.ndarray:
+        alpha, beta, gamma2 = np.exp(theta)
+        # sum(W * dK) only depends on W summed over blocks of equal resource levels
+        u, inv = np.unique(r, return_inverse=True)
+        onehot = np.zeros((len(r), len(u)))
+        onehot[np.arange(len(r)), inv] = 1.0
+        Wu = onehot.T @ W @ onehot
+        t = u[:, None] + u[None, :]
+        k2, k1 = self._kappa(t, alpha, beta), self._kappa(u, alpha, beta)
+        # d kappa(t) / d log alpha = alpha * kappa(t) * log(beta / (t + beta))
+        # d kappa(t) / d log beta  = alpha * kappa(t) * t / (t + beta)
+        da2 = alpha * k2 * (math.log(beta) - np.log(t + beta))
+        da1 = alpha * k1 * (math.log(beta) - np.log(u + beta))
+        db2 = alpha * k2 * t / (t + beta)
+        db1 = alpha * k1 * u / (u + beta)
+        d_alpha = gamma2 * (da2 - np.outer(da1, k1) - np.outer(k1, da1))
+        d_beta = gamma2 * (db2 - np.outer(db1, k1) - np.outer(k1, db1))
+        K = gamma2 * (k2 - np.outer(k1, k1))
+        return np.array([(Wu * d_alpha).sum(), (Wu * d_beta).sum(), (Wu * K).sum()])
+
+
+class Matern52ExpDecay:
+    """``Matern52(x) + ExpDecayResource(r)``; inputs are ``[x_1..x_d, r / max_resource]``.
+
+    ``theta = [Matern52 params (d + 1), log alpha, log beta, log gamma^2]``.
+    """
+
+    def __init__(self, dim: int):
+        self.dim = dim
+        self.matern = Matern52(dim)
+        self.resource = ExpDecayResource()
+        self.n_params = self.matern.n_params + self.resource.n_params
+        self.names = self.matern.names + self.resource.names
+
+    def _split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return theta[: self.matern.n_params], theta[self.matern.n_params :]
+
+    def default_theta(self) -> np.ndarray:
+        return np.concatenate([self.matern.default_theta(), self.resource.default_theta()])
+
+    def bounds(self) -> list[tuple[float, float]]:
+        return self.matern.bounds() + self.resource.bounds()
+
+    def __call__(self, theta: np.ndarray, X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
+        tx, tr = self._split(theta)
+        return self.matern(tx, X1, X2) + self.resource(tr, X1[:, self.dim], X2[:, self.dim])
+
+    def diag(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        tx, tr = self._split(theta)
+        return self.matern.diag(tx, X) + self.resource.diag(tr, X[:, self.dim])
+
+    def grad_contract(self, theta: np.ndarray, X: np.ndarray, W: np.ndarray) -> np.ndarray:
+        tx, tr = self._split(theta)
+        return np.concatenate([
+            self.matern.grad_contract(tx, X, W),
+            self.resource.grad_contract(tr, X[:, self.dim], W),
+        ])

@@ -1,0 +1,280 @@
+"""Gaussian-process searchers: GP-EI (single fidelity) and A-BOHB's joint (x, resource) GP.
+
+Both follow one recipe per suggestion:
+
+1. fewer than ``init_random`` observations: a uniform random configuration;
+2. pick the *target resource* ``r*``: the largest resource with at least ``min_points_at_target``
+   observations (default ``d + 1``; if none has that many, the resource with most observations).
+   For A-BOHB this is the largest rung with enough data, as in Klein et al. (2020); the rung
+   levels are inferred from the resources seen, no scheduler knowledge is needed;
+3. standardise the losses (zero mean, unit variance) and (re)fit the GP hyperparameters by
+   maximum marginal likelihood - from scratch with restarts the first time, then warm-started
+   once ``max(refit_every, refit_growth * n_last_fit)`` new observations arrived - always on at
+   most ``max_fit_points`` observations (a seeded random subset), which keeps suggestions fast at
+   1000 observations. Between refits the GP is conditioned exactly on all data with the cached
+   hyperparameters;
+4. pending evaluations become ``n_fantasies`` fantasies (see :mod:`gp.acquisition`); each
+   fantasy's EI incumbent is the best observed or fantasised loss at ``r*`` (Snoek et al. 2012);
+5. maximise EI at ``r*`` over ``n_random_candidates`` uniform points plus Gaussian perturbations of
+   the ``n_local_centres`` best configurations observed at ``r*``.
+
+Model inputs: the encoded configuration (inactive hyperparameters imputed with their encoded
+default, see :mod:`hpo_kit.spaces`) and, for A-BOHB, the resource normalised as
+``r / max_resource`` (``max_resource`` given to the constructor, else the largest resource seen).
+
+:class:`GPMultiFidelitySearcher` models all observations at all resources jointly with the
+Matern-5/2 + exponential-decay kernel. :class:`GPSearcher` is plain GP-EI with a Matern-5/2 kernel
+on the observations at ``r*`` only (for single-fidelity runs that is every observation) and treats
+every pending job as pending at ``r*``.
+
+Failed evaluations (``on_failure`` or a non-finite loss) are not modelled - a GP cannot fit an
+infinite loss - they only stop being pending.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+from hpo_kit.searchers.base import Searcher
+from hpo_kit.searchers.gp.acquisition import (
+    expected_improvement,
+    fantasy_posterior,
+    local_and_random_candidates,
+)
+from hpo_kit.searchers.gp.kernels import Matern52, Matern52ExpDecay
+from hpo_kit.searchers.gp.model import fit_hyperparameters
+from hpo_kit.spaces import UnitCubeEncoder
+
+
+@dataclass
+class GPSearcherConfig:
+    """Hyperparameters of the GP searchers (defaults follow A-BOHB's spirit, see module doc)."""
+
+    #: suggestions drawn uniformly at random while fewer than this many results exist
+    init_random: int = 10
+    #: uniform random candidates on which EI is evaluated each suggestion
+    n_random_candidates: int = 2000
+    #: number of best configurations (at the target resource) around which to search locally
+    n_local_centres: int = 5
+    #: Gaussian perturbations drawn around each local centre
+    n_local_per_centre: int = 100
+    #: standard deviation of those perturbations in the unit cube
+    local_std: float = 0.05
+    #: joint posterior samples of the pending targets; EI is averaged over them
+    n_fantasies: int = 10
+    #: observations a resource needs to become the target resource; None means d + 1
+    min_points_at_target: int | None = None
+    #: L-BFGS-B starts of the first hyperparameter fit (defaults first, then seeded random)
+    n_restarts: int = 3
+    #: starts of later refits (the previous optimum first, then the defaults, ...)
+    n_restarts_refit: int = 2
+    #: L-BFGS-B iteration limit per start
+    max_opt_iter: int = 100
+    #: re-optimise the hyperparameters after this many new observations (1 = every suggestion) ...
+    refit_every: int = 10
+    #: ... and at least this fraction of the observations used by the last fit (geometric
+    #: schedule: hyperparameters settle as data grows, so long runs refit ever more rarely)
+    refit_growth: float = 0.1
+    #: hyperparameters are fitted on a seeded random subset of at most this many observations
+    #: (a fit costs O(n^3) per L-BFGS-B step: ~0.5 s at 200 points, ~1 min at 1000 on one core)
+    max_fit_points: int = 200
+
+    def validate(self) -> None:
+        for name in ("init_random", "n_random_candidates", "n_fantasies", "n_restarts",
+                     "n_restarts_refit", "max_opt_iter", "refit_every", "max_fit_points"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("n_local_centres", "n_local_per_centre"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        if not (isinstance(self.refit_growth, (int, float)) and self.refit_growth >= 0):
+            raise ValueError(f"refit_growth must be a number >= 0, got {self.refit_growth!r}")
+        if not (isinstance(self.local_std, (int, float)) and self.local_std > 0):
+            raise ValueError(f"local_std must be a number > 0, got {self.local_std!r}")
+        m = self.min_points_at_target
+        if m is not None and (not isinstance(m, int) or m < 1):
+            raise ValueError(f"min_points_at_target must be None or an integer >= 1, got {m!r}")
+        if self.max_fit_points < 2:
+            raise ValueError(f"max_fit_points must be an integer >= 2, got {self.max_fit_points}")
+
+
+class _GPSearcherBase(Searcher):
+    multi_fidelity: bool = False
+
+    def __init__(
+        self,
+        space: ConfigurationSpace,
+        seed: int,
+        config: GPSearcherConfig | None = None,
+        max_resource: int | None = None,
+    ):
+        super().__init__(space, seed)
+        self.config = config if config is not None else GPSearcherConfig()
+        self.config.validate()
+        if max_resource is not None and (
+            isinstance(max_resource, bool) or not isinstance(max_resource, (int, np.integer))
+            or max_resource < 1
+        ):
+            raise ValueError(f"max_resource must be None or an integer >= 1, got {max_resource!r}")
+        self.max_resource = max_resource
+        self.encoder = UnitCubeEncoder(space)
+        d = self.encoder.dim
+        self.kernel = Matern52ExpDecay(d) if self.multi_fidelity else Matern52(d)
+        self.min_points_at_target = self.config.min_points_at_target or d + 1
+        self._x: list[np.ndarray] = []  # encoded configs (NaN = inactive), one per result
+        self._r: list[int] = []
+        self._y: list[float] = []
+        self._pending: dict[int, tuple[np.ndarray, int]] = {}
+        self.theta: np.ndarray | None = None  # fitted GP hyperparameters (see gp.model)
+        self._n_at_fit = 0
+        self._target_at_fit: int | None = None
+
+    # ------------------------------------------------------------------ scheduler callbacks
+    def on_pending(self, trial_id: int, config: dict[str, Any], resource: int) -> None:
+        self._pending[trial_id] = (self.encoder.encode(config), int(resource))
+
+    def on_result(self, trial_id: int, config: dict[str, Any], resource: int, loss: float) -> None:
+        pending = self._pending.get(trial_id)
+        if pending is not None and resource >= pending[1]:
+            del self._pending[trial_id]
+        if not math.isfinite(loss):
+            return  # a failure in disguise: not modelled (see module doc)
+        self._x.append(self.encoder.encode(config))
+        self._r.append(int(resource))
+        self._y.append(float(loss))
+
+    def on_failure(self, trial_id: int, config: dict[str, Any], resource: int) -> None:
+        self._pending.pop(trial_id, None)
+
+    # ------------------------------------------------------------------------- the model
+    @property
+    def n_observations(self) -> int:
+        return len(self._y)
+
+    def target_resource(self) -> int | None:
+        """Resource at which EI is evaluated (see module doc); None without observations."""
+        if not self._r:
+            return None
+        levels, counts = np.unique(np.asarray(self._r), return_counts=True)
+        enough = levels[counts >= self.min_points_at_target]
+        return int(enough.max()) if len(enough) else int(levels[np.argmax(counts)])
+
+    def _resource_scale(self) -> float:
+        if self.max_resource is not None:
+            return float(self.max_resource)
+        seen = self._r + [r for _, r in self._pending.values()]
+        return float(max(seen))
+
+    def _inputs(self, X: np.ndarray, resources: np.ndarray | float) -> np.ndarray:
+        """GP inputs: imputed encodings, plus the normalised resource column for A-BOHB."""
+        X = self.encoder.impute(X)
+        if not self.multi_fidelity:
+            return X
+        r = np.broadcast_to(np.asarray(resources, dtype=float), (len(X),)) / self._resource_scale()
+        return np.concatenate([X, r[:, None]], axis=1)
+
+    def _training_set(self, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(inputs, raw losses, mask of rows observed at the target resource)."""
+        X, r, y = np.asarray(self._x), np.asarray(self._r), np.asarray(self._y)
+        if not self.multi_fidelity:
+            keep = r == target
+            X, r, y = X[keep], r[keep], y[keep]
+        return self._inputs(X, r), y, r == target
+
+    def _pending_inputs(self, target: int) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs of pending jobs, mask of those pending at the target resource)."""
+        if not self._pending:
+            width = self.encoder.dim + (1 if self.multi_fidelity else 0)
+            return np.empty((0, width)), np.zeros(0, dtype=bool)
+        X = np.asarray([x for x, _ in self._pending.values()])
+        r = np.asarray([r for _, r in self._pending.values()])
+        if not self.multi_fidelity:
+            r = np.full(len(r), target)
+        return self._inputs(X, r), r == target
+
+    def fit(self, Z: np.ndarray, y_std: np.ndarray, target: int) -> np.ndarray:
+        """(Re)fit the hyperparameters when due (see module doc) and return them.
+
+        A change of target resource also triggers a refit for :class:`GPSearcher`, whose data set
+        is the observations at the target.
+        """
+        n = len(y_std)
+        due = max(self.config.refit_every, math.ceil(self.config.refit_growth * self._n_at_fit))
+        same_data = self.multi_fidelity or target == self._target_at_fit
+        if self.theta is not None and same_data and n - self._n_at_fit < due:
+            return self.theta
+        first = self.theta is None
+        if n > self.config.max_fit_points:
+            rows = np.sort(self.rng.choice(n, self.config.max_fit_points, replace=False))
+            Z, y_std = Z[rows], y_std[rows]
+        self.theta = fit_hyperparameters(
+            self.kernel, Z, y_std, self.rng,
+            n_restarts=self.config.n_restarts if first else self.config.n_restarts_refit,
+            max_iter=self.config.max_opt_iter,
+            init=None if first else self.theta,
+        )
+        self._n_at_fit, self._target_at_fit = n, target
+        return self.theta
+
+    # --------------------------------------------------------------------------- suggest
+    def _random(self) -> dict[str, Any]:
+        return self.encoder.decode(self.encoder.sample(self.rng, 1)[0])
+
+    def suggest(self) -> dict[str, Any]:
+        if self.n_observations < self.config.init_random:
+            return self._random()
+        cfg = self.config
+        target = self.target_resource()
+        Z, y, at_target = self._training_set(target)
+        mu, sd = y.mean(), y.std()
+        y_std = (y - mu) / (sd if sd > 0 else 1.0)
+        theta = self.fit(Z, y_std, target)
+
+        X_obs = np.asarray(self._x)[np.asarray(self._r) == target]
+        order = np.argsort(np.asarray(self._y)[np.asarray(self._r) == target])
+        candidates = local_and_random_candidates(
+            self.encoder, self.rng, X_obs[order[: cfg.n_local_centres]],
+            cfg.n_random_candidates, cfg.n_local_per_centre, cfg.local_std,
+        )
+        if len(candidates) == 0:  # forbidden clauses rejected every candidate
+            return self._random()
+        Z_pending, pending_at_target = self._pending_inputs(target)
+        posterior, fantasies = fantasy_posterior(
+            self.kernel, theta, Z, y_std, Z_pending, cfg.n_fantasies, self.rng
+        )
+        # incumbent per fantasy: best observed or fantasised standardised loss at r*. Counting the
+        # fantasised values is what makes EI vanish at a pending point: given the fantasy y_f there,
+        # improving on min(best, y_f) at the same point is impossible
+        best = np.full(fantasies.shape[0], y_std[at_target].min())
+        if pending_at_target.any():
+            best = np.minimum(best, fantasies[:, pending_at_target].min(axis=1))
+        mean, var = posterior.predict(self._inputs(candidates, target))
+        if mean.ndim == 1:
+            mean = mean[:, None]
+        ei = expected_improvement(mean, np.sqrt(var), best).mean(axis=1)
+        return self.encoder.decode(candidates[int(np.argmax(ei))])
+
+
+class GPSearcher(_GPSearcherBase):
+    """Plain GP-EI (Matern-5/2 ARD) for single-fidelity optimisation; see the module doc.
+
+    ``max_resource`` is accepted for a uniform constructor and not used (no resource input).
+    """
+
+    multi_fidelity = False
+
+
+class GPMultiFidelitySearcher(_GPSearcherBase):
+    """A-BOHB's searcher (Klein et al. 2020): a joint GP over (configuration, resource).
+
+    ``max_resource`` normalises the resource input (``r / max_resource``); pass the objective's
+    ``max_resource`` (without it the largest resource seen so far is used).
+    """
+
+    multi_fidelity = True
