@@ -21,6 +21,9 @@ class Finished:
 
 class Backend(ABC):
     n_workers: int
+    #: True when the same jobs always finish in the same order at the same (virtual) times: the run
+    #: log then holds only deterministic fields and is byte-identical across runs (the simulator).
+    deterministic: bool = False
 
     @abstractmethod
     def start(self, objective: Objective, run_seed: int) -> None:

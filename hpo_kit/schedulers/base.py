@@ -42,3 +42,16 @@ class Scheduler(ABC):
     def is_done(self) -> bool:
         """True when the scheduler will never hand out another job (e.g. all brackets finished)."""
         return False
+
+    def is_finite(self) -> bool:
+        """True when the scheduler ends by itself (a run needs no stop criterion)."""
+        return False
+
+    def pop_decisions(self) -> list[tuple[int, TrialStatus]]:
+        """Decisions about *other* trials taken while handling the last result (e.g. the losers of a
+        synchronous successive-halving rung), for the tuner to log."""
+        return []
+
+    def describe(self) -> dict:
+        """What the run log's header records about this scheduler."""
+        return {"name": type(self).__name__}

@@ -1,0 +1,87 @@
+"""Run evaluations one at a time in this process, and the helper every backend uses to run one safely."""
+from __future__ import annotations
+
+import math
+import time
+
+from hpo_kit.backends.base import Backend, Finished
+from hpo_kit.objectives.base import Objective
+from hpo_kit.trial import Evaluation, Failure, Job, trial_seed
+
+
+def evaluate_safely(objective: Objective, job: Job, run_seed: int, *, wall_clock_costs: bool = True) -> Evaluation | Failure:
+    """Evaluate ``job`` and turn every way it can go wrong into a :class:`Failure`.
+
+    Exceptions (not KeyboardInterrupt), a return value that is not an ``Evaluation`` and NaN/inf
+    losses become failures, so one broken configuration never ends a run. A failure's cost is the
+    wall time spent, or 0 when ``wall_clock_costs=False`` (the simulator: wall time would make its
+    clock non-deterministic). A NaN loss keeps the evaluation's own cost when that is finite.
+    Every job of a trial gets the same seed, :func:`hpo_kit.trial.trial_seed`.
+    """
+    started = time.perf_counter()
+
+    def spent() -> float:
+        return time.perf_counter() - started if wall_clock_costs else 0.0
+
+    try:
+        evaluation = objective.evaluate(
+            dict(job.config), job.resource, trial_seed(run_seed, job.trial_id),
+            trial_id=job.trial_id, previous_resource=job.previous_resource,
+        )
+    except Exception as error:  # noqa: BLE001 - any error of one evaluation must not end the run
+        return Failure(f"{type(error).__name__}: {error}", cost=spent())
+    if not isinstance(evaluation, Evaluation):
+        return Failure(f"objective returned {type(evaluation).__name__}, expected Evaluation", cost=spent())
+    if not evaluation.is_valid:
+        cost = evaluation.cost if isinstance(evaluation.cost, (int, float)) and math.isfinite(evaluation.cost) else spent()
+        return Failure(f"loss is {evaluation.loss!r}", cost=cost)
+    return evaluation
+
+
+class SequentialBackend(Backend):
+    """One worker: the job runs in this process when the tuner waits for it.
+
+    ``timeout`` (seconds): an evaluation in this process cannot be interrupted safely, so one that
+    runs longer is marked failed *after* it returns (use LocalProcessBackend to really cut it off).
+    """
+
+    n_workers = 1
+
+    def __init__(self, timeout: float | None = None):
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise ValueError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
+        self.timeout = timeout
+        self._objective: Objective | None = None
+        self._run_seed = 0
+        self._job: Job | None = None
+        self._t0 = time.perf_counter()
+
+    def start(self, objective: Objective, run_seed: int) -> None:
+        self._objective = objective
+        self._run_seed = run_seed
+        self._t0 = time.perf_counter()
+
+    def submit(self, job: Job) -> None:
+        if self._job is not None:
+            raise RuntimeError("SequentialBackend has one worker and it is busy; call wait_one first")
+        self._job = job
+
+    def wait_one(self) -> Finished:
+        if self._job is None:
+            raise RuntimeError("wait_one called while no job is running")
+        if self._objective is None:
+            raise RuntimeError("call start(objective, run_seed) before submitting jobs")
+        job, self._job = self._job, None
+        started = self.now()
+        outcome = evaluate_safely(self._objective, job, self._run_seed)
+        finished = self.now()
+        if self.timeout is not None and finished - started > self.timeout:
+            outcome = Failure(f"time-out: ran {finished - started:.1f} s > timeout {self.timeout} s", cost=finished - started)
+        return Finished(job, outcome, started, finished, worker=0)
+
+    @property
+    def free_workers(self) -> int:
+        return 0 if self._job is not None else 1
+
+    def now(self) -> float:
+        return time.perf_counter() - self._t0

@@ -1,0 +1,275 @@
+"""The tuning loop: scheduler decides, backend runs, run log remembers.
+
+::
+
+    while no stop criterion is met:
+        while a worker is free and the scheduler has a job:   # fill free workers
+            log "start"/"promote";  backend.submit(job)
+        finished = backend.wait_one()                          # next job to finish
+        log "result"/"failure"
+        status = scheduler.on_result(...) / on_failure(...)    # scheduler tells its searcher
+        log "continue"/"pause"/"stop"/"completed"
+
+Resume: when ``<run_dir>/trials.jsonl`` exists (and ``resume=True``) the run continues from it.
+The scheduler and searcher passed in must be freshly built with the same settings and seed; the
+loop above then runs through :class:`~hpo_kit.backends.replay.ReplayBackend`, which hands back the
+logged outcomes in the logged order instead of evaluating them, so the decision logic walks through
+exactly the logged history (each regenerated event is checked against the log), and the run goes on
+live from where it was killed. No finished evaluation is lost or repeated; jobs that were running
+at the kill are run again. With the simulator the resumed log is byte-identical to an
+uninterrupted run's.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpo_kit.backends.base import Backend
+from hpo_kit.backends.replay import ReplayBackend
+from hpo_kit.objectives.base import Objective
+from hpo_kit.runlog import (
+    COMPLETION_EVENTS, FORMAT_VERSION, LOG_NAME, RunLog, completion_record, decision_record, dumps,
+    events_frame, job_record, read_events, read_log,
+)
+from hpo_kit.schedulers.base import Scheduler, TrialStatus
+from hpo_kit.stopping import StopCriteria
+from hpo_kit.trial import Evaluation
+
+_EVENT_OF_STATUS = {
+    TrialStatus.CONTINUE: "continue", TrialStatus.PAUSED: "pause",
+    TrialStatus.STOPPED: "stop", TrialStatus.COMPLETED: "completed",
+}
+
+
+@dataclass
+class HPOResult:
+    """What a run produced. ``log`` is :func:`hpo_kit.runlog.load_log` of the run's log."""
+
+    log: pd.DataFrame                 # one row per event, see hpo_kit.runlog.load_log
+    trajectory: pd.DataFrame          # incumbent over time: see incumbent_trajectory
+    best_config: dict[str, Any] | None
+    best_loss: float                  # nan when no evaluation succeeded
+    best_trial_id: int | None
+    best_resource: int | None
+    stop_reason: str                  # max_time, max_evaluations, max_total_resource, scheduler finished, ...
+    n_evaluations: int                # finished jobs, results + failures
+    total_resource: float             # epochs spent by finished jobs
+    elapsed: float                    # backend clock at the end (wall or simulated seconds)
+    n_replayed: int                   # outcomes taken from an earlier log when resuming
+    run_dir: Path = field(default_factory=Path)
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """Only the ``result`` rows of the log."""
+        return self.log[self.log["event"] == "result"].reset_index(drop=True)
+
+
+def incumbent_trajectory(log: pd.DataFrame) -> pd.DataFrame:
+    """Best loss seen so far, one row each time it improves.
+
+    Columns ``time``, ``best_loss``, ``trial_id``, ``resource`` (where that loss was measured) and
+    ``n_evaluations`` (finished jobs so far). Results at *any* resource count, as in Syne Tune's
+    and Klein et al.'s plots: a low-fidelity loss is a real validation loss of a real model.
+    """
+    done = log[log["event"].isin(COMPLETION_EVENTS)]
+    losses = done["loss"].where(done["event"] == "result", math.inf).to_numpy(dtype=float)
+    best = np.minimum.accumulate(losses) if len(losses) else losses
+    previous = np.concatenate([[math.inf], best[:-1]])
+    improved = best < previous
+    return pd.DataFrame({
+        "time": done["time"].to_numpy()[improved], "best_loss": best[improved],
+        "trial_id": done["trial_id"].to_numpy()[improved], "resource": done["resource"].to_numpy()[improved],
+        "n_evaluations": np.arange(1, len(done) + 1)[improved],
+    })
+
+
+def best_from_events(events: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, float, int | None, int | None]:
+    """(config, loss, trial_id, resource) of the best result at the highest resource any trial reached.
+
+    Comparing only results at the same (highest) resource keeps the choice fair in multi-fidelity
+    runs: a 1-epoch loss is not evidence that a configuration is best after 81 epochs.
+    """
+    configs: dict[int, dict[str, Any]] = {}
+    results = []
+    for event in events:
+        if "config" in event:
+            configs.setdefault(event["trial_id"], event["config"])
+        elif event.get("event") == "result":
+            results.append(event)
+    if not results:
+        return None, math.nan, None, None
+    top = max(r["resource"] for r in results)
+    best = min((r for r in results if r["resource"] == top), key=lambda r: r["loss"])  # first on ties
+    return configs.get(best["trial_id"]), best["loss"], best["trial_id"], top
+
+
+def _describe(thing: Any) -> Any:
+    describe = getattr(thing, "describe", None)
+    return describe() if callable(describe) else type(thing).__name__
+
+
+def _header(objective: Objective, scheduler: Scheduler, backend: Backend, seed: int) -> dict[str, Any]:
+    return {
+        "event": "run", "format": FORMAT_VERSION, "seed": seed, "scheduler": _describe(scheduler),
+        "searcher": _describe(scheduler.searcher), "objective": type(objective).__name__,
+        "backend": type(backend).__name__, "n_workers": backend.n_workers,
+    }
+
+
+def _validate(objective, scheduler, backend, seed, stop) -> None:
+    if not isinstance(objective, Objective):
+        raise TypeError(f"objective must follow hpo_kit.objectives.base.Objective (space, min_resource, "
+                        f"max_resource, evaluate), got {type(objective).__name__}")
+    if not isinstance(scheduler, Scheduler):
+        raise TypeError(f"scheduler must be a hpo_kit.schedulers.base.Scheduler, got {type(scheduler).__name__}")
+    if not isinstance(backend, Backend):
+        raise TypeError(f"backend must be a hpo_kit.backends.base.Backend, got {type(backend).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if not isinstance(stop, StopCriteria):
+        raise TypeError(f"stop must be a StopCriteria, got {type(stop).__name__}")
+    finite = scheduler.is_finite()
+    if not stop.is_bounded and not finite:
+        raise ValueError("the run would never end: set stop=StopCriteria(max_time=..., max_evaluations=... or "
+                         "max_total_resource=...), or give the scheduler a limit (max_trials / n_iterations)")
+    if scheduler.max_resource > objective.max_resource or scheduler.min_resource < objective.min_resource:
+        raise ValueError(
+            f"the scheduler's resources [{scheduler.min_resource}, {scheduler.max_resource}] must lie within the "
+            f"objective's [{objective.min_resource}, {objective.max_resource}]"
+        )
+
+
+def _open_log(log_path: Path, header: dict[str, Any], resume: bool, deterministic: bool, fsync: bool,
+              backend: Backend) -> tuple[RunLog, Backend]:
+    """A fresh log, or the existing one plus a ReplayBackend to walk through its history."""
+    lines, records = read_log(log_path, repair=True) if resume and log_path.exists() else ([], [])
+    if not lines:
+        log_path.write_text(dumps(header) + "\n", encoding="utf-8")
+        return RunLog(log_path, fsync=fsync), backend
+    old_header, records = records[0], records[1:]
+    new_header = json.loads(dumps(header))
+    different = sorted(k for k in set(old_header) | set(new_header) if old_header.get(k) != new_header.get(k))
+    if different:
+        details = "; ".join(f"{k}: logged {old_header.get(k)!r}, now {new_header.get(k)!r}" for k in different)
+        raise ValueError(f"cannot resume {log_path}: it was made by a different run ({details}). "
+                         "Use another run_dir, or resume=False to start over.")
+    completions = [r for r in records if r["event"] in COMPLETION_EVENTS]
+    resume_time = max((r["time"] for r in records if r.get("time") is not None), default=0.0)
+    log = RunLog(log_path, fsync=fsync, replay_lines=lines[1:], exact=deterministic)
+    return log, ReplayBackend(backend, completions, resume_time)
+
+
+def _progress_bar(stop: StopCriteria, enabled: bool):
+    try:
+        from hpo_kit.progress import progress
+    except ImportError:  # pragma: no cover - the kit ships hpo_kit.progress
+        from tqdm.auto import tqdm as progress
+    if stop.max_evaluations is not None:
+        total, unit, measure = stop.max_evaluations, "eval", "evaluations"
+    elif stop.max_total_resource is not None:
+        total, unit, measure = stop.max_total_resource, "epoch", "resource"
+    elif stop.max_time is not None:
+        total, unit, measure = max(1, int(stop.max_time)), "s", "time"
+    else:
+        total, unit, measure = None, "eval", "evaluations"
+    return progress(None, desc="HPO", total=total, unit=unit, disable=not enabled), measure
+
+
+def run_hpo(
+    objective: Objective,
+    scheduler: Scheduler,
+    backend: Backend,
+    run_dir: str | Path,
+    seed: int,
+    stop: StopCriteria = StopCriteria(),
+    resume: bool = True,
+    progress: bool = True,
+    fsync: bool | None = None,
+) -> HPOResult:
+    """Tune until a stop criterion is met or the scheduler is done; log to ``<run_dir>/trials.jsonl``.
+
+    ``seed`` seeds the evaluations (``trial_seed(seed, trial_id)``); the scheduler and searcher carry
+    their own seeds (``hpo_kit.methods.make_scheduler`` derives them from one). ``resume=True``
+    continues an existing log (see the module docstring); ``resume=False`` replaces it.
+    ``fsync`` forces every log line to disk (default: yes for real backends, no for the simulator,
+    see :mod:`hpo_kit.runlog`). The backend is closed at the end.
+    """
+    _validate(objective, scheduler, backend, seed, stop)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / LOG_NAME
+    deterministic = backend.deterministic
+    if fsync is None:
+        fsync = not deterministic
+    backend.start(objective, seed)   # first: a backend that cannot run the objective fails before any file is written
+    try:
+        log, engine = _open_log(log_path, _header(objective, scheduler, backend, seed), resume, deterministic,
+                                fsync, backend)
+    except BaseException:
+        backend.close()
+        raise
+    n_logged = engine.n_logged if isinstance(engine, ReplayBackend) else 0
+
+    bar, measure = _progress_bar(stop, progress)
+    last_resource: dict[int, int] = {}
+    n_evaluations, total_resource, running, best = 0, 0.0, 0, math.inf
+    stop_reason = None
+    try:
+        while stop_reason is None:
+            while engine.free_workers > 0:
+                job = scheduler.next_job()
+                if job is None:
+                    break
+                log.write(job_record(job, engine.now(), deterministic))
+                engine.submit(job)
+                running += 1
+            if running == 0:
+                stop_reason = "scheduler finished" if scheduler.is_done() else "scheduler has no job to run"
+                break
+            finished = engine.wait_one()
+            running -= 1
+            job = finished.job
+            log.write(completion_record(finished, deterministic))
+            if isinstance(finished.outcome, Evaluation):
+                status = scheduler.on_result(job, finished.outcome)
+            else:
+                status = scheduler.on_failure(job, finished.outcome)
+            if not isinstance(status, TrialStatus):
+                raise TypeError(f"{type(scheduler).__name__} returned {status!r}, expected a TrialStatus")
+            last_resource[job.trial_id] = job.resource
+            log.write(decision_record(_EVENT_OF_STATUS[status], job.trial_id, job.resource,
+                                      finished.finished_at, deterministic))
+            for trial_id, other_status in scheduler.pop_decisions():
+                log.write(decision_record(_EVENT_OF_STATUS[other_status], trial_id, last_resource.get(trial_id, 0),
+                                          finished.finished_at, deterministic))
+
+            n_evaluations += 1
+            total_resource += job.resource - job.previous_resource
+            if measure == "time":      # the bar shows whole seconds of the clock, up to the budget
+                bar.update(max(0, int(min(engine.now(), stop.max_time)) - bar.n))
+            else:
+                bar.update(job.resource - job.previous_resource if measure == "resource" else 1)
+            if isinstance(finished.outcome, Evaluation) and finished.outcome.loss < best:
+                best = finished.outcome.loss
+                bar.set_postfix_str(f"best loss {best:.4g}", refresh=False)
+            stop_reason = stop.reason_to_stop(engine.now(), n_evaluations, total_resource)
+        elapsed = engine.now()
+    finally:
+        bar.close()
+        log.close()
+        engine.close()
+
+    events = read_events(log_path)
+    frame = events_frame(events[1:])
+    config, loss, trial_id, resource = best_from_events(events)
+    return HPOResult(
+        log=frame, trajectory=incumbent_trajectory(frame), best_config=config, best_loss=loss,
+        best_trial_id=trial_id, best_resource=resource, stop_reason=stop_reason, n_evaluations=n_evaluations,
+        total_resource=total_resource, elapsed=elapsed, n_replayed=n_logged, run_dir=run_dir,
+    )
