@@ -107,3 +107,19 @@ def test_run_records_status_results_and_report(kit):
     # --only re-runs one notebook and keeps the other's entry in the index
     assert runner.main(["--profile", "smoke", "--only", "01"]) == 0
     assert set(json.loads((root / "index.json").read_text())) == {"01_ok", "02_fails"}
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("body, words", [
+    ("import time\ntime.sleep(60)", ["time-out"]),
+    ("import os\nos._exit(1)", ["kernel died"]),
+])
+def test_cell_time_out_and_dead_kernel_are_recorded_as_failures(kit, body, words):
+    write_notebook(kit / "notebooks", "02_fails", body)
+    started = time.perf_counter()
+    code = runner.main(["--profile", "smoke", "--only", "02", "--cell-timeout", "3"])
+    assert code == 1 and time.perf_counter() - started < 50
+    index = json.loads((paths.runs_dir() / "smoke" / "index.json").read_text())
+    assert index["02_fails"]["status"] == "failed"
+    for w in words:
+        assert w in index["02_fails"]["error"]
