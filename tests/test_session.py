@@ -1,0 +1,84 @@
+"""RunSession: parameters checked in the notebook itself, seeding, figures, results.json."""
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import nbformat
+import pytest
+import torch
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from hpo_kit import paths, progress  # noqa: E402
+from hpo_kit.claims import at_most  # noqa: E402
+from hpo_kit.params import ParameterError  # noqa: E402
+from hpo_kit.session import RunSession  # noqa: E402
+
+CELL = '''profile: str = "workshop"  # profile {smoke, workshop, paper}
+seed: int = 0  # seed [0, 100]
+lr: float = 0.1  # learning rate [0.0001, 1.0]
+'''
+
+
+@pytest.fixture
+def notebook(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(CELL)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "07_demo.ipynb")
+    monkeypatch.setattr(paths, "NOTEBOOKS_DIR", tmp_path)
+    return "07_demo"
+
+
+def test_bad_injected_value_is_caught_in_the_notebook(notebook):
+    with pytest.raises(ParameterError, match=r"'lr' is 5.0, outside its range; allowed: float in \[0.0001, 1\]"):
+        RunSession.start(notebook, {"profile": "smoke", "seed": 0, "lr": 5})
+
+
+def test_same_seed_same_random_numbers_and_coercion(notebook):
+    namespace = {"profile": "smoke", "seed": 3, "lr": 1}
+    RunSession.start(notebook, namespace)
+    first = torch.rand(3)
+    RunSession.start(notebook, dict(namespace))
+    assert torch.equal(first, torch.rand(3))
+    assert isinstance(namespace["lr"], float)  # coerced in the notebook's namespace
+    assert torch.get_num_threads() == 1
+
+
+def test_results_json_has_claims_metrics_figures_and_environment(notebook):
+    run = RunSession.start(notebook, {"profile": "smoke", "seed": 0, "lr": 0.5})
+    run.use_data("synthetic test data")
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    run.savefig(fig, "curve")
+    run.metrics["error"] = 0.25
+    run.claim("error is small", paper="< 0.3", source="here", measured=0.25, test=at_most(0.3))
+    results = json.loads(run.finish().read_text())
+    assert results["data_source"] == "synthetic test data"
+    assert results["claims"][0]["holds"] is True and results["metrics"] == {"error": 0.25}
+    assert results["figures"] == ["figures/curve.png"]
+    assert (run.dir / "figures" / "curve.pdf").exists()
+    env = results["environment"]
+    assert env["torch_threads"] == 1 and env["packages"]["torch"].startswith("2.13")
+    assert results["params"] == {"profile": "smoke", "seed": 0, "lr": 0.5}
+
+
+def test_claim_needs_a_computed_test(notebook):
+    run = RunSession.start(notebook, {"profile": "smoke", "seed": 0, "lr": 0.5})
+    with pytest.raises(TypeError, match="hpo_kit.claims"):
+        run.claim("typed verdict", paper="x", source="y", measured=1.0, test=True)
+
+
+def test_progress_is_plain_text_in_batch_and_auto_interactively(monkeypatch):
+    from tqdm import tqdm as plain
+
+    monkeypatch.setenv("HPO_KIT_BATCH", "1")
+    assert type(progress.progress(range(3))) is plain
+    monkeypatch.setenv("HPO_KIT_BATCH", "0")
+    monkeypatch.delenv("CI", raising=False)
+    import tqdm.auto
+
+    assert isinstance(progress.progress(range(3)), tqdm.auto.tqdm)
