@@ -12,6 +12,8 @@ from hpo_kit.searchers.gp.acquisition import expected_improvement, fantasy_poste
 from hpo_kit.searchers.gp.kernels import ExpDecayResource, Matern52, Matern52ExpDecay
 from hpo_kit.searchers.gp.model import (
     GPPosterior,
+    IncrementalFactor,
+    append_rows,
     default_theta,
     fit_hyperparameters,
     full_bounds,
@@ -144,9 +146,74 @@ def test_fantasies_shrink_variance_at_pending_points():
     theta = np.concatenate([np.log([0.3, 0.3, 1.0]), [0.0, math.log(1e-4)]])
     pending = np.array([[0.9, 0.1]])
     base = GPPosterior(kernel, theta, X, y)
-    post, fantasies = fantasy_posterior(kernel, theta, X, y, pending, 7, rng)
+    post, fantasies = fantasy_posterior(base, pending, 7, rng)
     assert fantasies.shape == (7, 1) and np.std(fantasies) > 0
     mean, var = post.predict(pending)
     assert mean.shape == (1, 7)
     np.testing.assert_allclose(mean[0], fantasies[:, 0], atol=1e-2)  # each model fits its fantasy
     assert var[0] < 0.1 * base.predict(pending)[1][0]
+
+
+def naive_fantasy_models(kernel, theta, X, y, pending, n_fantasies, rng):
+    """The textbook route: sample the fantasies from the joint predictive distribution, then
+    condition one GP per fantasy by refactorising the (data + pending) covariance from scratch."""
+    mean_p, cov_p = GPPosterior(kernel, theta, X, y).predict_joint(pending)
+    cov_p = cov_p + math.exp(theta[-1]) * np.eye(len(pending))
+    fantasies = mean_p + rng.standard_normal((n_fantasies, len(pending))) @ np.linalg.cholesky(cov_p).T
+    inputs = np.concatenate([X, pending])
+    return fantasies, [GPPosterior(kernel, theta, inputs, np.concatenate([y, f])) for f in fantasies]
+
+
+@pytest.mark.parametrize("kernel", [Matern52(2), Matern52ExpDecay(2)], ids=["matern", "mf"])
+def test_fast_fantasy_path_equals_refactorising_per_fantasy(kernel):
+    rng = np.random.default_rng(4)
+    n, p, F = 40, 4, 6
+    X = rng.random((n, 2))
+    pending = rng.random((p, 2))
+    if isinstance(kernel, Matern52ExpDecay):
+        X = np.concatenate([X, rng.choice([1 / 9, 1 / 3, 1.0], (n, 1))], axis=1)
+        pending = np.concatenate([pending, [[1 / 9], [1 / 3], [1.0], [1.0]]], axis=1)
+    y = np.sin(5 * X[:, 0]) + X[:, 1] + 0.05 * rng.standard_normal(n)
+    theta = default_theta(kernel)
+    theta[-1] = math.log(1e-3)
+    candidates = np.concatenate([rng.random((30, 2)), np.ones((30, 1))], axis=1)[:, : X.shape[1]]
+
+    fast, fantasies = fantasy_posterior(GPPosterior(kernel, theta, X, y), pending, F,
+                                        np.random.default_rng(7))
+    naive_fantasies, models = naive_fantasy_models(kernel, theta, X, y, pending, F,
+                                                   np.random.default_rng(7))
+    np.testing.assert_allclose(fantasies, naive_fantasies, rtol=1e-9, atol=1e-9)
+    mean, var = fast.predict(candidates)
+    assert mean.shape == (30, F) and var.shape == (30,)
+    best = fantasies.min(axis=1)
+    ei_fast = expected_improvement(mean, np.sqrt(var), best).mean(axis=1)
+    ei_naive = np.zeros(30)
+    for f, model in enumerate(models):
+        mean_f, var_f = model.predict(candidates)
+        np.testing.assert_allclose(mean[:, f], mean_f, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(var, var_f, rtol=1e-7, atol=1e-10)  # shared by all fantasies
+        ei_naive += expected_improvement(mean_f, np.sqrt(var_f), best[f]) / F
+    np.testing.assert_allclose(ei_fast, ei_naive, rtol=1e-7, atol=1e-10)
+    # nothing pending: the data posterior itself, one column
+    same, none = fantasy_posterior(GPPosterior(kernel, theta, X, y), pending[:0], F, rng)
+    assert none.shape == (1, 0) and same.Y.shape == (n, 1)
+
+
+def test_incremental_factor_equals_refactorising():
+    rng = np.random.default_rng(5)
+    kernel = Matern52ExpDecay(2)
+    theta = default_theta(kernel)
+    X = np.concatenate([rng.random((60, 2)), rng.choice([1 / 9, 1 / 3, 1.0], (60, 1))], axis=1)
+    factor = IncrementalFactor(kernel, theta)
+    for n in (10, 11, 25, 60):  # grows by one row and by blocks
+        L = factor.update(X[:n])
+        K = kernel(theta[: kernel.n_params], X[:n], X[:n]) + math.exp(theta[-1]) * np.eye(n)
+        np.testing.assert_allclose(L, np.linalg.cholesky(K), rtol=1e-9, atol=1e-11)
+    assert factor.n_refactorisations == 1
+    factor.update(X[5:30])  # not an extension of the cached inputs: refactorised
+    assert factor.n_refactorisations == 2
+    # the block formula itself, on a random SPD matrix
+    A = rng.random((9, 9))
+    A = A @ A.T + 9 * np.eye(9)
+    L = append_rows(np.linalg.cholesky(A[:6, :6]), A[:6, 6:], A[6:, 6:])
+    np.testing.assert_allclose(L, np.linalg.cholesky(A), rtol=1e-12, atol=1e-12)
