@@ -142,6 +142,8 @@ def test_neighbour_and_far_compares_consecutive_budgets_with_the_extremes():
     summary = neighbour_and_far(table)
     assert summary["neighbour_rho"] == pytest.approx(0.7) and summary["far_rho"] == 0.2
     assert summary["difference"] == pytest.approx(0.5) and summary["far_pair"] == (1, 9)
+    two = neighbour_and_far(table[table["budget_b"] == 3])
+    assert two["neighbour_rho"] == two["far_rho"] == 0.8 and math.isnan(two["difference"])  # nothing to compare
     rng = np.random.default_rng(0)
     quality = rng.normal(size=60)  # losses drift away from the first budget's ranking as budgets grow
     rows = [{"config_id": i, "budget": b, "loss": quality[i] * (1 - k / 3) + rng.normal() * k / 3 + k}
@@ -165,7 +167,8 @@ def test_importance_change_and_marginal_curves_per_budget():
     assert list(change["hyperparameter"][:2]) in (["a", "b"], ["b", "a"])
     top = change.set_index("hyperparameter")
     assert top.loc["a", "change"] < -0.5 and top.loc["b", "change"] > 0.5 and (change["std"] >= 0).all()
-    assert change.attrs == {"budget_from": 1, "budget_to": 9}
+    assert change.attrs == {"budget_from": 1, "budget_to": 9} and "se" not in change.columns
+    assert np.allclose(importance_change(table, n_trees=4)["se"], change["std"] / 2)
     with pytest.raises(ValueError, match="not a budget"):
         importance_change(table, budget_from=3)
     curves = marginal_curves({1: small, 9: large}, ["a", "lr"], n_points=5)

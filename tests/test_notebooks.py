@@ -67,3 +67,16 @@ def test_runs_at_smoke_profile(notebook):
         assert claim["test"] and claim["paper"] and claim["source"]
     for fig in results["figures"]:
         assert (folder / fig).exists() and (folder / fig).with_suffix(".pdf").exists()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_papermill_sees_the_same_parameters(notebook):
+    """papermill skips a parameter line it cannot parse (e.g. '=' inside the comment) and would then
+    inject a value as an 'unknown parameter'; both readers must agree on every name and type."""
+    import papermill
+
+    seen = papermill.inspect_notebook(str(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb"))
+    specs = read_parameter_specs(notebook)
+    assert list(seen) == list(specs)
+    for name, spec in specs.items():
+        assert seen[name]["inferred_type_name"].replace(" ", "") == spec.type_name, name

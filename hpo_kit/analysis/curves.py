@@ -241,6 +241,24 @@ def utilisation_on_grid(log: pd.DataFrame, n_workers: int, grid: Sequence[float]
     return np.clip(busy / n_workers, 0.0, 1.0)
 
 
+def utilisation_in_windows(log: pd.DataFrame, n_workers: int, edges: Sequence[float],
+                           horizon: float | None = None) -> np.ndarray:
+    """Busy fraction of the workers in each window ``[edges[i], edges[i+1])``: busy worker-seconds / (n x width).
+
+    Smoother than :func:`utilisation_on_grid` (which samples instants), so better for plots.
+    """
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    edges = check_grid(edges)
+    if edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges must be at least two strictly increasing times")
+    jobs = busy_intervals(log, horizon)
+    start, end = jobs["start"].to_numpy()[:, None], jobs["end"].to_numpy()[:, None]
+    lo, hi = edges[None, :-1], edges[None, 1:]
+    busy = np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0.0, None).sum(axis=0)
+    return busy / (n_workers * np.diff(edges))
+
+
 def mean_utilisation(log: pd.DataFrame, n_workers: int, horizon: float | None = None) -> float:
     """Busy worker-seconds / (n_workers * horizon): the average fraction of workers kept busy."""
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
@@ -301,3 +319,9 @@ def difference_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -
     half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
     out.update(low=out["diff"] - half, high=out["diff"] + half, se=se, dof=float(dof))
     return out
+
+
+def values_at(runs: Sequence[pd.DataFrame], time: float, column: str = "best_loss", min_resource: int = 1,
+              test_column: str = "info_test_error") -> np.ndarray:
+    """The incumbent's ``column`` at ``time`` in each run (one value per run, NaN before its first result)."""
+    return np.array([incumbent_on_grid(r, [float(time)], column, min_resource, test_column)[0] for r in runs])

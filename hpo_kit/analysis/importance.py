@@ -162,13 +162,16 @@ def importance_table(fitted: Mapping[Any, FittedFanova], *, pairs: int = 5,
     return pd.concat(tables, ignore_index=True)
 
 
-def importance_change(table: pd.DataFrame, budget_from: Any = None, budget_to: Any = None) -> pd.DataFrame:
+def importance_change(table: pd.DataFrame, budget_from: Any = None, budget_to: Any = None, *,
+                      n_trees: int | None = None) -> pd.DataFrame:
     """How each hyperparameter's individual importance changes from one budget to another.
 
     ``table`` comes from :func:`importance_per_budget`; the budgets default to its smallest and
     largest. One row per hyperparameter, sorted by the size of the change: ``importance_from``,
-    ``importance_to``, ``change`` (to - from, in variance fractions), ``std`` (of the change, from
-    the two standard deviations over trees, taken as independent) and ``z`` (change / std).
+    ``importance_to``, ``change`` (to - from, in variance fractions), ``std`` (the spread of the
+    change from tree to tree, combining the two standard deviations over trees as independent) and
+    ``z`` (change / std). With ``n_trees`` (trees per forest) also ``se`` = std / sqrt(n_trees),
+    the standard error of the forests' mean change (it ignores that trees share their data).
     """
     singles = table[table["order"] == 1]
     if singles.empty:
@@ -187,6 +190,10 @@ def importance_change(table: pd.DataFrame, budget_from: Any = None, budget_to: A
     frame["std"] = np.sqrt(a.loc[terms, "std"] ** 2 + b.loc[terms, "std"] ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["z"] = frame["change"] / frame["std"]
+    if n_trees is not None:
+        if isinstance(n_trees, bool) or not isinstance(n_trees, (int, np.integer)) or n_trees < 1:
+            raise ValueError(f"n_trees must be None or an integer >= 1, got {n_trees!r}")
+        frame["se"] = frame["std"] / math.sqrt(int(n_trees))
     frame.attrs.update(budget_from=budget_from, budget_to=budget_to)
     order = frame["change"].abs().sort_values(ascending=False, kind="stable").index
     return frame.loc[order].rename_axis("hyperparameter").reset_index()
@@ -209,6 +216,17 @@ def marginal_curves(fitted: Mapping[Any, FittedFanova], names: Sequence[str], n_
     if not frames:
         raise ValueError("nothing to draw: fitted is empty or names is empty")
     return pd.concat(frames, ignore_index=True)
+
+
+def _log_axis(ax: Any, low: float, high: float) -> None:
+    """Log x-axis with plain-number labels: 1-2-5 ticks over a few decades, powers of ten beyond."""
+    from matplotlib import ticker
+
+    ax.set_xscale("log")
+    subs = (1.0,) if high / low > 30 else (1.0, 2.0, 5.0)
+    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
 
 
 def plot_marginal_curves(curves: pd.DataFrame, *, ncols: int = 3, title: str | None = None) -> Any:
@@ -235,7 +253,7 @@ def plot_marginal_curves(curves: pd.DataFrame, *, ncols: int = 3, title: str | N
             ax.fill_between(group["value"], group["mean"] - group["std"], group["mean"] + group["std"],
                             color=palette[budget], alpha=0.15, linewidth=0)
         if bool(part["log_scale"].iloc[0]):
-            ax.set_xscale("log")
+            _log_axis(ax, part["value"].min(), part["value"].max())
         ax.set(xlabel=name, ylabel="predicted validation error")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names):]:

@@ -121,7 +121,8 @@ def neighbour_and_far(table: pd.DataFrame) -> dict[str, Any]:
     ``table`` comes from :func:`rank_correlation_table`. Returns ``neighbour_rho`` (mean over the
     pairs of consecutive budgets with a finite rho), ``far_rho`` (smallest vs largest budget),
     ``difference`` (neighbour - far; NaN if either is missing), ``neighbour_pairs`` and ``far_pair``.
-    With only two budgets the far pair is also the only neighbour pair (difference 0).
+    With only two budgets the far pair is the only neighbour pair: there is nothing to compare, and
+    the difference is NaN.
     """
     missing = [c for c in ("budget_a", "budget_b", "rho") if c not in table.columns]
     if missing:
@@ -134,7 +135,8 @@ def neighbour_and_far(table: pd.DataFrame) -> dict[str, Any]:
     neighbour_rho = float(np.mean([rho[p] for p in neighbours])) if neighbours else float("nan")
     far = (budgets[0], budgets[-1])
     far_rho = rho.get(far, float("nan"))
-    return {"neighbour_rho": neighbour_rho, "far_rho": far_rho, "difference": neighbour_rho - far_rho,
+    difference = neighbour_rho - far_rho if len(budgets) > 2 else float("nan")
+    return {"neighbour_rho": neighbour_rho, "far_rho": far_rho, "difference": difference,
             "neighbour_pairs": neighbours, "far_pair": far}
 
 

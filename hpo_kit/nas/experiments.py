@@ -101,6 +101,7 @@ def check_settings(*, min_budget: int, max_budget: int, eta: int, n_iterations: 
     return rung_budgets(min_budget, max_budget, eta)
 
 
+# -- spaces -----------------------------------------------------------------------------------------
 def space_table(space: ConfigurationSpace) -> pd.DataFrame:
     """The hyperparameters of a space: name, kind (architecture/training), range, log scale, default."""
     rows = []
@@ -115,7 +116,6 @@ def space_table(space: ConfigurationSpace) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# -- spaces -----------------------------------------------------------------------------------------
 def sub_space(space: ConfigurationSpace, names: Sequence[str], seed: int | None = None) -> ConfigurationSpace:
     """A space with only the hyperparameters ``names`` of ``space`` (same ranges, scales and defaults)."""
     if not isinstance(space, ConfigurationSpace):
@@ -163,15 +163,28 @@ def _fingerprint(objective: JointSpaceObjective, **settings: Any) -> dict[str, A
     return json.loads(json.dumps({**fields, **settings}, default=repr))
 
 
+def _may_resume(run_dir: Path, fingerprint: dict[str, Any]) -> bool:
+    """True if ``run_dir`` holds a run made with the same settings; records the settings either way."""
+    settings_path = run_dir / "settings.json"
+    resume = settings_path.exists() and json.loads(settings_path.read_text()) == fingerprint
+    if settings_path.exists() and not resume:
+        print(f"{run_dir}: settings changed since the logged run; starting it over")
+    settings_path.write_text(json.dumps(fingerprint, indent=1, sort_keys=True))
+    return resume
+
+
 def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path, seed: int, *, n_iterations: int,
                eta: int = 3, kde_min_points: int = 0, backend: str = "sequential", n_workers: int = 1,
-               dask_address: str = "", keep_checkpoints: bool = False, progress: bool = True) -> HPOResult:
+               dask_address: str = "", overlap_brackets: bool = True, keep_checkpoints: bool = False,
+               progress: bool = True) -> HPOResult:
     """One search over ``objective.space`` between the objective's ``min_resource`` and ``max_resource``.
 
     ``method``: "bohb" (Hyperband + KDE), "hyperband" (Hyperband + random sampling) or "random"
     (random search with the epochs of ``n_iterations`` Hyperband iterations). ``kde_min_points``:
     BOHB's ``N_min`` (a budget needs ``N_min + 2`` results before its KDE is used); 0 = d + 1.
-    Checkpoints go to ``<run_dir>/checkpoints`` and are deleted after a finished run unless
+    ``overlap_brackets``: a worker with nothing to do in the current Hyperband bracket (its rung waits
+    for the last results) starts the next bracket, as HpBandSter (the paper's BOHB) does; False is
+    the textbook synchronous algorithm, which leaves such workers idle. Checkpoints go to ``<run_dir>/checkpoints`` and are deleted after a finished run unless
     ``keep_checkpoints``.
     """
     _check_search(method, n_iterations, kde_min_points, backend, n_workers)
@@ -189,16 +202,12 @@ def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path,
         if method == "bohb":
             options["searcher_config"] = {"min_points_in_model": kde_min_points or None}
         scheduler = make_scheduler(method, objective.space, r_min, r_max, eta=eta, seed=seed,
-                                   n_iterations=n_iterations, **options)
+                                   n_iterations=n_iterations, overlap_brackets=bool(overlap_brackets), **options)
         stop = StopCriteria()
 
-    fingerprint = _fingerprint(objective, method=method, seed=seed, n_iterations=n_iterations, eta=eta,
-                               kde_min_points=kde_min_points)
-    settings_path = run_dir / "settings.json"
-    resume = settings_path.exists() and json.loads(settings_path.read_text()) == fingerprint
-    if settings_path.exists() and not resume:
-        print(f"{run_dir}: settings changed since the logged run; starting it over")
-    settings_path.write_text(json.dumps(fingerprint, indent=1, sort_keys=True))
+    resume = _may_resume(run_dir, _fingerprint(objective, method=method, seed=seed, n_iterations=n_iterations,
+                                               eta=eta, kde_min_points=kde_min_points,
+                                               overlap_brackets=bool(overlap_brackets) and method != "random"))
 
     checkpoints = run_dir / "checkpoints"
     objective = dataclasses.replace(objective, checkpoint_dir=checkpoints)
@@ -334,10 +343,7 @@ def random_sample_at_budgets(objective: JointSpaceObjective, n_configs: int, see
     r_max = int(objective.max_resource)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = _fingerprint(objective, method="random_sample", seed=seed, n_configs=n_configs)
-    settings_path = run_dir / "settings.json"
-    resume = settings_path.exists() and json.loads(settings_path.read_text()) == fingerprint
-    settings_path.write_text(json.dumps(fingerprint, indent=1, sort_keys=True))
+    resume = _may_resume(run_dir, _fingerprint(objective, method="random_sample", seed=seed, n_configs=n_configs))
     scheduler = make_scheduler("random", objective.space, r_max, r_max, seed=seed, max_trials=n_configs)
     backend = new_backend(search.get("backend", "sequential"), search.get("n_workers", 1), search.get("dask_address", ""))
     result = run_hpo(objective, scheduler, backend, run_dir, seed, stop=StopCriteria(max_evaluations=n_configs),
@@ -376,6 +382,7 @@ def survivors_table(runs: Sequence[HPOResult] | Mapping[Any, HPOResult]) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
+# -- summaries of runs, and over seeds -------------------------------------------------------------
 def anytime_table(runs: Mapping[tuple[str, int], HPOResult], max_resource: int) -> pd.DataFrame:
     """Best validation error at ``max_resource`` against epochs trained so far, for every run.
 
@@ -409,7 +416,6 @@ def method_summary(table: pd.DataFrame, metrics: Sequence[str] = ("val_error", "
     return pd.DataFrame(rows)
 
 
-# -- summaries over seeds ---------------------------------------------------------------------------
 def mean_se(values: Sequence[float]) -> tuple[float, float, int]:
     """Mean, standard error (NaN for fewer than 2 values) and count of the finite values."""
     x = np.asarray([v for v in values if v is not None], dtype=float)

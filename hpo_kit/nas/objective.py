@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +36,8 @@ from hpo_kit.nas.joint_space import (
     HYPERPARAMETER_NAMES, SCALES, JointSpaceScale, check_config, config_to_model_and_settings,
     config_to_train_settings, joint_space,
 )
-from hpo_kit.objectives.mnist_live import MnistObjective, _plain, _warm_up_once, default_config_to_training
-from hpo_kit.train.networks import count_parameters
-from hpo_kit.train.trainer import TrainSettings, train
-from hpo_kit.trial import Evaluation
+from hpo_kit.objectives.mnist_live import MnistObjective, _plain, default_config_to_training
+from hpo_kit.train.trainer import TrainSettings
 
 DATASETS = ("mnist", "cifar10")
 
@@ -167,45 +164,9 @@ class JointSpaceObjective(MnistObjective):
                                                     scale=self.scale, settings_overrides={"device": self.device})
         return model, settings
 
-    # -- evaluation ------------------------------------------------------------------------------
-    def evaluate(self, config: dict[str, Any], resource: int, seed: int, *, trial_id: int | None = None,
-                 previous_resource: int = 0) -> Evaluation:
-        """Train ``config`` to ``resource`` epochs; continue from ``trial_id``'s checkpoint when possible.
-
-        Same contract as :meth:`MnistObjective.evaluate`; ``info`` adds ``val_curve`` (validation
-        error after every epoch so far) and ``depth`` (weighted layers on the longest path).
-        """
-        if isinstance(resource, bool) or not isinstance(resource, (int, np.integer)) \
-                or not self.min_resource <= resource <= self.max_resource:
-            raise ValueError(f"resource must be an integer in [{self.min_resource}, {self.max_resource}], got {resource!r}")
-        if isinstance(previous_resource, bool) or not isinstance(previous_resource, (int, np.integer)) \
-                or not 0 <= previous_resource <= resource:
-            raise ValueError(f"previous_resource must be an integer in [0, resource={resource}], got {previous_resource!r}")
-        splits = self.splits()  # loading data is per-process set-up, not part of the cost
-        _warm_up_once()
-        started = time.perf_counter()
-        config = _plain(dict(config))
-        model, settings = self.build(config, splits, int(seed))
-
-        state = None
-        use_checkpoints = trial_id is not None and self.checkpoint_dir is not None
-        if use_checkpoints and previous_resource > 0:
-            state = self._load_matching_state(trial_id, config, settings, int(seed), int(resource))
-        continued_from = state.epochs_done if state is not None else 0
-
-        result = train(model, splits, settings, epochs=int(resource), seed=int(seed), state=state)
-        if use_checkpoints:
-            result.state.meta = {"config": config, "trial_id": int(trial_id)}
-            result.state.save(self.checkpoint_path(trial_id))
-        curve = [float(e) for e in result.val_errors[:resource]]
-        return Evaluation(
-            loss=curve[-1],
-            cost=time.perf_counter() - started,
-            curve=tuple(curve),
-            info={"test_error": result.test_error, "val_curve": curve, "continued_from": continued_from,
-                  "epochs_trained": result.epochs_done - continued_from, "train_time_s": result.train_time_s,
-                  "n_parameters": count_parameters(model), "depth": model.depth(), "data": splits.source},
-        )
+    def describe_model(self, model: torch.nn.Module) -> dict[str, Any]:
+        """``depth``: weighted layers on the network's longest path."""
+        return {"depth": model.depth()}
 
 
 def loss_at_budgets(val_curve: list[float], budgets: list[int]) -> dict[int, float]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from ConfigSpace import ConfigurationSpace, Float, Integer
+from torch import nn
 
 from hpo_kit.data.splits import Splits
 from hpo_kit.train.networks import build_network, count_parameters
@@ -206,8 +207,7 @@ class MnistObjective:
         _warm_up_once()
         started = time.perf_counter()
         config = _plain(dict(config))
-        layers, settings = self.training_for(config)
-        model = build_network(layers, input_shape=splits.input_shape, n_classes=splits.n_classes, seed=int(seed))
+        model, settings = self.build(config, splits, int(seed))
 
         state = None
         use_checkpoints = trial_id is not None and self.checkpoint_dir is not None
@@ -217,17 +217,32 @@ class MnistObjective:
 
         result = train(model, splits, settings, epochs=int(resource), seed=int(seed), state=state)
         if use_checkpoints:
-            result.state.meta = {"config": config, "layers": _plain(layers), "trial_id": int(trial_id)}
+            result.state.meta = {"config": config, "trial_id": int(trial_id)}
             result.state.save(self.checkpoint_path(trial_id))
         cost = time.perf_counter() - started
+        curve = [float(e) for e in result.val_errors[:resource]]
         return Evaluation(
-            loss=result.val_errors[resource - 1],
+            loss=curve[-1],
             cost=cost,
-            curve=tuple(result.val_errors[:resource]),
-            info={"test_error": result.test_error, "continued_from": continued_from,
+            curve=tuple(curve),
+            # val_curve repeats the curve in info because the run log keeps info, not curves
+            info={"test_error": result.test_error, "val_curve": curve, "continued_from": continued_from,
                   "epochs_trained": result.epochs_done - continued_from, "train_time_s": result.train_time_s,
-                  "n_parameters": count_parameters(model), "data": splits.source},
+                  "n_parameters": count_parameters(model), "data": splits.source, **self.describe_model(model)},
         )
+
+    def build(self, config: dict[str, Any], splits: Splits, seed: int) -> tuple[nn.Module, TrainSettings]:
+        """The network of ``config`` (initial weights drawn from ``seed``) and its training settings.
+
+        Subclasses with other model families (e.g. :class:`hpo_kit.nas.objective.JointSpaceObjective`)
+        override this and inherit evaluation, checkpoints and continuation unchanged.
+        """
+        layers, settings = self.training_for(config)
+        return build_network(layers, input_shape=splits.input_shape, n_classes=splits.n_classes, seed=seed), settings
+
+    def describe_model(self, model: nn.Module) -> dict[str, Any]:
+        """Extra facts about a trained model for ``Evaluation.info`` (subclasses add their own)."""
+        return {}
 
     def _load_matching_state(self, trial_id: int, config: dict[str, Any], settings: TrainSettings, seed: int,
                              resource: int) -> TrainState | None:
