@@ -325,3 +325,22 @@ def values_at(runs: Sequence[pd.DataFrame], time: float, column: str = "best_los
               test_column: str = "info_test_error") -> np.ndarray:
     """The incumbent's ``column`` at ``time`` in each run (one value per run, NaN before its first result)."""
     return np.array([incumbent_on_grid(r, [float(time)], column, min_resource, test_column)[0] for r in runs])
+
+
+def distinct_configurations(log: pd.DataFrame, key: str | None = "info_row") -> tuple[int, int]:
+    """(trials started, distinct configurations among them), counted over finished first jobs.
+
+    ``key`` names the log column identifying a configuration (a tabular objective reports its table
+    row as ``info_row``); with ``key=None``, or when the column is missing, the ``config_*``
+    columns are compared. On a finite table, proposals that land on an already evaluated row
+    bring no new information, so the ratio shows how much of a budget went to repeats.
+    """
+    first = log[(log["event"] == RESULT) & (log["previous_resource"].astype(float) == 0)]
+    if key is not None and key in first.columns:
+        distinct = first[key].nunique()
+    else:
+        columns = [c for c in first.columns if c.startswith("config_")]
+        if not columns:
+            raise ValueError(f"the log has neither a {key!r} column nor config_* columns")
+        distinct = len(first[columns].astype(str).drop_duplicates())
+    return int(len(first)), int(distinct)

@@ -1,0 +1,1 @@
+"""Benchmarks the kit measures itself (learning-curve tables for the simulator)."""
