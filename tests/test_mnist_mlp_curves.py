@@ -1,7 +1,6 @@
 """The MNIST MLP learning-curve benchmark: space, measurement (on tiny synthetic data), table file."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest

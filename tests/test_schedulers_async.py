@@ -3,36 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ConfigSpace import ConfigurationSpace, Float
 
 from hpo_kit.schedulers.async_hyperband import AsynchronousHyperband, bracket_weights, rung_levels
 from hpo_kit.schedulers.base import TrialStatus
-from hpo_kit.searchers.base import Searcher
+from scripted_searcher import ScriptedSearcher
 from hpo_kit.trial import Evaluation, Failure
 
 C, S, P, D = TrialStatus.CONTINUE, TrialStatus.STOPPED, TrialStatus.PAUSED, TrialStatus.COMPLETED
-
-
-class ScriptedSearcher(Searcher):
-    def __init__(self):
-        space = ConfigurationSpace()
-        space.add(Float("x", (0.0, 1e6)))
-        super().__init__(space, seed=0)
-        self.count = 0
-        self.calls: list[tuple] = []
-
-    def suggest(self):
-        self.count += 1
-        return {"x": float(self.count - 1)}
-
-    def on_pending(self, trial_id, config, resource):
-        self.calls.append(("pending", trial_id, resource))
-
-    def on_result(self, trial_id, config, resource, loss):
-        self.calls.append(("result", trial_id, resource, loss))
-
-    def on_failure(self, trial_id, config, resource):
-        self.calls.append(("failure", trial_id, resource))
 
 
 def ev(loss):

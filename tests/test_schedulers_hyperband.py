@@ -4,37 +4,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from ConfigSpace import ConfigurationSpace, Float
 
 from hpo_kit.schedulers.base import TrialStatus
 from hpo_kit.schedulers.fifo import FIFOScheduler
 from hpo_kit.schedulers.hyperband import SynchronousHyperband, hyperband_brackets
-from hpo_kit.searchers.base import Searcher
+from scripted_searcher import ScriptedSearcher
 from hpo_kit.trial import Evaluation, Failure
-
-
-class ScriptedSearcher(Searcher):
-    """Configs {"x": 0}, {"x": 1}, ...; records every callback."""
-
-    def __init__(self):
-        space = ConfigurationSpace()
-        space.add(Float("x", (0.0, 1000.0)))
-        super().__init__(space, seed=0)
-        self.count = 0
-        self.calls: list[tuple] = []
-
-    def suggest(self):
-        self.count += 1
-        return {"x": float(self.count - 1)}
-
-    def on_pending(self, trial_id, config, resource):
-        self.calls.append(("pending", trial_id, resource))
-
-    def on_result(self, trial_id, config, resource, loss):
-        self.calls.append(("result", trial_id, resource, loss))
-
-    def on_failure(self, trial_id, config, resource):
-        self.calls.append(("failure", trial_id, resource))
 
 
 def layout(brackets):
