@@ -74,34 +74,41 @@ def _searcher_config(config_class: type, value: Any) -> Any:
     raise TypeError(f"searcher_config must be a {config_class.__name__}, a dict or None, got {type(value).__name__}")
 
 
-def make_searcher(kind: str, space: ConfigurationSpace, seed: int, max_resource: int, config: Any = None):
-    """``kind`` in {random, kde, gp, gp-multi-fidelity}."""
+def make_searcher(kind: str, space: ConfigurationSpace, seed: int, max_resource: int, config: Any = None,
+                  candidates: list[dict[str, Any]] | None = None):
+    """``kind`` in {random, kde, gp, gp-multi-fidelity}; ``candidates`` (optional) restricts the
+    searcher to those configurations, each suggested once (see :mod:`hpo_kit.searchers.candidates`)."""
     if kind == "random":
         from hpo_kit.searchers.random_search import RandomSearcher
 
         if config is not None:
             raise TypeError("random search takes no searcher_config")
-        return RandomSearcher(space, seed)
+        return RandomSearcher(space, seed, candidates=candidates)
     if kind == "kde":
         from hpo_kit.searchers.kde import KDEConfig, KDESearcher
 
-        return KDESearcher(space, seed, config=_searcher_config(KDEConfig, config))
+        return KDESearcher(space, seed, config=_searcher_config(KDEConfig, config), candidates=candidates)
     if kind in ("gp", "gp-multi-fidelity"):
         from hpo_kit.searchers.gp_searcher import GPMultiFidelitySearcher, GPSearcher, GPSearcherConfig
 
         cls = GPSearcher if kind == "gp" else GPMultiFidelitySearcher
-        return cls(space, seed, config=_searcher_config(GPSearcherConfig, config), max_resource=max_resource)
+        return cls(space, seed, config=_searcher_config(GPSearcherConfig, config), max_resource=max_resource,
+                   candidates=candidates)
     raise ValueError(f"searcher kind must be one of ['random', 'kde', 'gp', 'gp-multi-fidelity'], got {kind!r}")
 
 
 def make_scheduler(method: str, space: ConfigurationSpace, min_resource: int, max_resource: int, eta: int = 3,
-                   seed: int = 0, **options: Any) -> Scheduler:
+                   seed: int = 0, candidates: list[dict[str, Any]] | None = None, **options: Any) -> Scheduler:
     """The scheduler (with its searcher) of ``method``; see the module table.
 
     Options: ``max_trials`` (random, gp, asha-*, abohb-*), ``brackets`` (Hyperband family; the
     asynchronous methods default to 1 = ASHA's single bracket, synchronous ones to all),
     ``n_iterations`` and ``overlap_brackets`` (hyperband, bohb), ``searcher_config`` (a
     ``KDEConfig`` / ``GPSearcherConfig`` or a dict of its fields).
+
+    ``candidates``: None (default) lets the searcher propose any configuration of ``space``; a
+    list of configuration dicts (e.g. ``TabularObjective.candidates()``) makes every method's
+    searcher choose only among them, without repeats until all have been suggested.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -116,14 +123,14 @@ def make_scheduler(method: str, space: ConfigurationSpace, min_resource: int, ma
         from hpo_kit.schedulers.fifo import FIFOScheduler
 
         _check_options(method, options, _FIFO_OPTIONS)
-        searcher = make_searcher(method, space, seed, max_resource, searcher_config)
+        searcher = make_searcher(method, space, seed, max_resource, searcher_config, candidates)
         return FIFOScheduler(searcher, min_resource, max_resource, **scheduler_options)
     if method in ("hyperband", "bohb"):
         from hpo_kit.schedulers.hyperband import SynchronousHyperband
 
         _check_options(method, options, _SYNC_OPTIONS)
         searcher = make_searcher("random" if method == "hyperband" else "kde", space, seed, max_resource,
-                                 searcher_config)
+                                 searcher_config, candidates)
         return SynchronousHyperband(searcher, min_resource, max_resource, eta=eta, **scheduler_options)
 
     from hpo_kit.schedulers.async_hyperband import AsynchronousHyperband
@@ -131,7 +138,7 @@ def make_scheduler(method: str, space: ConfigurationSpace, min_resource: int, ma
     _check_options(method, options, _ASYNC_OPTIONS)
     family, variant = method.split("-")
     searcher = make_searcher("random" if family == "asha" else "gp-multi-fidelity", space, seed, max_resource,
-                             searcher_config)
+                             searcher_config, candidates)
     return AsynchronousHyperband(searcher, min_resource, max_resource, eta=eta, variant=variant, seed=seed,
                                  **scheduler_options)
 

@@ -33,6 +33,7 @@ class SimulationSettings:
     horizon: float = 600.0  # simulated seconds each run lasts
     gp_config: dict[str, Any] = field(default_factory=dict)  # GPSearcherConfig fields for A-BOHB
     seed_offset: int = 0  # run r of a method uses seed seed_offset + r
+    restrict_to_table: bool = False  # searchers choose among the table's untried rows (no repeats)
 
     def validate(self) -> None:
         if self.cost not in ("wall", "cpu"):
@@ -41,6 +42,8 @@ class SimulationSettings:
             raise ValueError(f"horizon must be a number of simulated seconds > 0, got {self.horizon!r}")
         if not Path(self.table_path).exists():
             raise FileNotFoundError(f"table_path {self.table_path} does not exist")
+        if not isinstance(self.restrict_to_table, bool):
+            raise TypeError(f"restrict_to_table must be True or False, got {self.restrict_to_table!r}")
 
 
 def _limit_threads() -> None:
@@ -74,8 +77,11 @@ def simulate_one(settings: SimulationSettings, method: str, n_workers: int, seed
     options: dict[str, Any] = {}
     if method in GP_METHODS and settings.gp_config:
         options["searcher_config"] = dict(settings.gp_config)
+    # without the restriction, model-based searchers keep proposing points whose nearest row is
+    # one they already tried, and the simulator replays that row's curve again
+    candidates = objective.candidates() if settings.restrict_to_table else None
     scheduler = make_scheduler(method, objective.space, settings.min_resource, settings.max_resource,
-                               settings.eta, seed=seed, **options)
+                               settings.eta, seed=seed, candidates=candidates, **options)
     backend = make_backend("simulator", n_workers)
     folder = run_dir_of(Path(root), method, n_workers, seed)
     result = run_hpo(objective, scheduler, backend, folder, seed, stop=StopCriteria(max_time=settings.horizon),

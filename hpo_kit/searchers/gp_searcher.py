@@ -56,6 +56,7 @@ import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from hpo_kit.searchers.base import Searcher
+from hpo_kit.searchers.candidates import CandidatePool
 from hpo_kit.searchers.gp.acquisition import (
     expected_improvement,
     fantasy_posterior,
@@ -147,6 +148,7 @@ class _GPSearcherBase(Searcher):
         seed: int,
         config: GPSearcherConfig | None = None,
         max_resource: int | None = None,
+        candidates: list[dict[str, Any]] | None = None,
     ):
         super().__init__(space, seed)
         self.config = config if config is not None else GPSearcherConfig()
@@ -170,6 +172,8 @@ class _GPSearcherBase(Searcher):
         self._target_at_fit: int | None = None
         # Cholesky factor of the data covariance under ``theta``, grown between suggestions
         self._factor: IncrementalFactor | None = None
+        # optional finite candidate set: suggest only untried candidates (see GPSearcher doc)
+        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder)
 
     # ------------------------------------------------------------------ scheduler callbacks
     def on_pending(self, trial_id: int, config: dict[str, Any], resource: int) -> None:
@@ -262,6 +266,8 @@ class _GPSearcherBase(Searcher):
 
     # --------------------------------------------------------------------------- suggest
     def _random(self) -> dict[str, Any]:
+        if self.pool is not None:
+            return self.pool.take_random(self.rng)
         return self.encoder.decode(self.encoder.sample(self.rng, 1)[0])
 
     def suggest(self) -> dict[str, Any]:
@@ -269,11 +275,14 @@ class _GPSearcherBase(Searcher):
             return self._random()
         with one_blas_thread():  # small matrices: extra BLAS threads only spin (see its doc)
             best = self._maximise_ei()
-        # None: forbidden clauses rejected every candidate
-        return self._random() if best is None else self.encoder.decode(best)
+        if best is None:  # forbidden clauses rejected every candidate
+            return self._random()
+        x, row = best
+        return self.encoder.decode(x) if row is None else self.pool.take(row)
 
-    def _maximise_ei(self) -> np.ndarray | None:
-        """The encoded candidate with the largest fantasy-averaged EI at the target resource."""
+    def _maximise_ei(self) -> tuple[np.ndarray, int | None] | None:
+        """The encoded candidate with the largest fantasy-averaged EI at the target resource,
+        with its index in the candidate pool (None without a pool)."""
         cfg = self.config
         target = self.target_resource()
         Z, y, at_target = self._training_set(target)
@@ -283,10 +292,16 @@ class _GPSearcherBase(Searcher):
 
         X_obs = np.asarray(self._x)[np.asarray(self._r) == target]
         order = np.argsort(np.asarray(self._y)[np.asarray(self._r) == target])
-        candidates = local_and_random_candidates(
-            self.encoder, self.rng, X_obs[order[: cfg.n_local_centres]],
-            cfg.n_random_candidates, cfg.n_local_per_centre, cfg.local_std,
-        )
+        rows = None
+        if self.pool is None:
+            candidates = local_and_random_candidates(
+                self.encoder, self.rng, X_obs[order[: cfg.n_local_centres]],
+                cfg.n_random_candidates, cfg.n_local_per_centre, cfg.local_std,
+            )
+        else:  # the untried candidates, at most as many as random + local candidates
+            rows = self.pool.untried(
+                self.rng, cfg.n_random_candidates + cfg.n_local_centres * cfg.n_local_per_centre)
+            candidates = self.pool.X[rows]
         if len(candidates) == 0:
             return None
         # the data's Cholesky factor: kept from the last suggestion and grown by the rows observed
@@ -307,11 +322,18 @@ class _GPSearcherBase(Searcher):
         if mean.ndim == 1:
             mean = mean[:, None]
         ei = expected_improvement(mean, np.sqrt(var), best).mean(axis=1)
-        return candidates[int(np.argmax(ei))]
+        i = int(np.argmax(ei))
+        return candidates[i], (None if rows is None else int(rows[i]))
 
 
 class GPSearcher(_GPSearcherBase):
     """Plain GP-EI (Matern-5/2 ARD) for single-fidelity optimisation; see the module doc.
+
+    ``candidates`` (both GP searchers): an optional finite list of configuration dicts, e.g. a
+    table's rows. Suggestions are then untried candidates only (see
+    :mod:`hpo_kit.searchers.candidates`): uniform among them while data are scarce, afterwards the
+    one with the largest fantasy-averaged EI among the untried candidates (a seeded random subset
+    of ``n_random_candidates + n_local_centres * n_local_per_centre`` when there are more).
 
     ``max_resource`` is accepted for a uniform constructor and not used (no resource input).
     """

@@ -30,6 +30,12 @@ hyperparameter is active, or uniformly at random if it is inactive everywhere.
 Failures (``on_failure`` or a non-finite loss) are recorded as loss ``+inf`` at their budget when
 ``failures_as_bad`` is True (default, as in BOHB): they land in the bad set, steering the search
 away from regions that crash. With ``failures_as_bad=False`` they are ignored.
+
+With ``candidates`` (a finite list of configurations, e.g. a table's rows) every suggestion is a
+candidate not suggested before (see :mod:`hpo_kit.searchers.candidates`): random suggestions are
+uniform among the untried candidates, and model-based ones maximise ``l(x) / g(x)`` over the
+untried candidates (a seeded random subset of ``MAX_SCORED_CANDIDATES`` when there are more)
+instead of over draws from ``l``.
 """
 from __future__ import annotations
 
@@ -42,9 +48,12 @@ from ConfigSpace import ConfigurationSpace
 from scipy.special import ndtr, ndtri
 
 from hpo_kit.searchers.base import Searcher
+from hpo_kit.searchers.candidates import CandidatePool
 from hpo_kit.spaces import UnitCubeEncoder
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+#: with a candidate list, l(x)/g(x) is scored on at most this many untried candidates per suggestion
+MAX_SCORED_CANDIDATES = 500
 
 
 @dataclass
@@ -163,7 +172,8 @@ class ProductKDE:
 class KDESearcher(Searcher):
     """BOHB's model-based searcher; see the module doc for the algorithm and :class:`KDEConfig`."""
 
-    def __init__(self, space: ConfigurationSpace, seed: int, config: KDEConfig | None = None):
+    def __init__(self, space: ConfigurationSpace, seed: int, config: KDEConfig | None = None,
+                 candidates: list[dict[str, Any]] | None = None):
         super().__init__(space, seed)
         self.config = config if config is not None else KDEConfig()
         self.config.validate()
@@ -173,6 +183,7 @@ class KDESearcher(Searcher):
         self._n_choices = np.where(self.encoder.is_categorical, self.encoder.n_choices, 0)
         self.observations: dict[int, list[tuple[np.ndarray, float]]] = {}
         self._models: dict[int, tuple[int, ProductKDE, ProductKDE]] = {}  # budget -> (n, l, g)
+        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder)
 
     # ------------------------------------------------------------------ scheduler callbacks
     def on_result(self, trial_id: int, config: dict[str, Any], resource: int, loss: float) -> None:
@@ -231,6 +242,8 @@ class KDESearcher(Searcher):
 
     # --------------------------------------------------------------------------- suggest
     def _random(self) -> dict[str, Any]:
+        if self.pool is not None:
+            return self.pool.take_random(self.rng)
         return self.encoder.decode(self.encoder.sample(self.rng, 1)[0])
 
     def suggest(self) -> dict[str, Any]:
@@ -240,6 +253,8 @@ class KDESearcher(Searcher):
         if budget is None:
             return self._random()
         good, bad = self.models(budget)
+        if self.pool is not None:
+            return self._best_candidate(good, bad)
         candidates = good.sample(self.rng, self.config.num_samples, self.config.bandwidth_factor)
         candidates = candidates[~self.encoder.is_forbidden(candidates)]
         if len(candidates) == 0:
@@ -251,3 +266,14 @@ class KDESearcher(Searcher):
             return self._random()
         score = np.where(np.isnan(score), -np.inf, score)
         return self.encoder.decode(candidates[int(np.argmax(score))])
+
+    def _best_candidate(self, good: ProductKDE, bad: ProductKDE) -> dict[str, Any]:
+        """The untried candidate maximising ``l(x) / g(x)`` (see the module doc)."""
+        rows = self.pool.untried(self.rng, MAX_SCORED_CANDIDATES)
+        # inactive coordinates take the defaults: the densities need a value in every dimension
+        X = self.encoder.impute(self.pool.X[rows])
+        score = good.logpdf(X) - bad.logpdf(X)
+        if not np.isfinite(score).any():
+            return self._random()
+        score = np.where(np.isnan(score), -np.inf, score)
+        return self.pool.take(int(rows[int(np.argmax(score))]))

@@ -6,6 +6,7 @@ from typing import Any
 from ConfigSpace import ConfigurationSpace
 
 from hpo_kit.searchers.base import Searcher
+from hpo_kit.searchers.candidates import CandidatePool
 from hpo_kit.spaces import UnitCubeEncoder
 
 
@@ -17,12 +18,18 @@ class RandomSearcher(Searcher):
     are honoured (inactive hyperparameters are absent) and forbidden configurations are rejected.
     All randomness comes from ``self.rng`` (a numpy Generator seeded with ``seed``), so the same
     seed gives the same sequence of configurations. Results are ignored.
+
+    With ``candidates`` (a list of configuration dicts, e.g. a table's rows) it draws uniformly
+    among the candidates not suggested yet instead (see :mod:`hpo_kit.searchers.candidates`).
     """
 
-    def __init__(self, space: ConfigurationSpace, seed: int):
+    def __init__(self, space: ConfigurationSpace, seed: int, candidates: list[dict[str, Any]] | None = None):
         super().__init__(space, seed)
         self.encoder = UnitCubeEncoder(space)
+        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder)
 
     def suggest(self) -> dict[str, Any]:
+        if self.pool is not None:
+            return self.pool.take_random(self.rng)
         x = self.encoder.sample(self.rng, 1)[0]
         return self.encoder.decode(x)
