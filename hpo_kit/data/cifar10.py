@@ -29,7 +29,7 @@ import torch
 from hpo_kit import paths
 from hpo_kit.data.download import download_file, verify_md5
 from hpo_kit.data.splits import Splits
-from hpo_kit.data.stratify import stratified_split
+from hpo_kit.data.stratify import train_val_test_indices
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
@@ -217,13 +217,7 @@ def cifar10_splits(n_train: int, n_val: int, n_test: int, seed: int, *, data_dir
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     data = load_cifar10(data_dir, archive_md5=archive_md5, batch_md5=batch_md5)
-    if n_train + n_val > len(data.train_labels):  # only for non-standard (e.g. test) files
-        raise ValueError(f"n_train + n_val = {n_train + n_val} exceeds the {len(data.train_labels)} training "
-                         f"images in {data.source}")
-    if n_test > len(data.test_labels):
-        raise ValueError(f"n_test = {n_test} exceeds the {len(data.test_labels)} test images in {data.source}")
-    index = stratified_split(data.train_labels, {"train": n_train, "val": n_val}, seed)
-    index.update(stratified_split(data.test_labels, {"test": n_test}, seed))
+    index = train_val_test_indices(data.train_labels, data.test_labels, n_train, n_val, n_test, seed, data.source)
     source = (f"{data.source}; stratified split (seed {seed}): train {n_train:,} + validation {n_val:,} from "
               f"the training batches, test {n_test:,} from the test batch")
     return Splits(

@@ -22,7 +22,7 @@ from hpo_kit import paths
 from hpo_kit.data.download import DownloadError, download_file, verify_md5
 from hpo_kit.data.idx import MAGIC_IMAGES, MAGIC_LABELS, read_idx_gz
 from hpo_kit.data.splits import Splits
-from hpo_kit.data.stratify import scale_sizes, stratified_split
+from hpo_kit.data.stratify import scale_sizes, stratified_split, train_val_test_indices
 
 #: The four files of the official distribution, by role.
 MNIST_FILES: dict[str, str] = {
@@ -274,13 +274,8 @@ def mnist_splits(
             source += f" (scaled down from the requested {n_train:,} / {n_val:,} / {n_test:,})"
     else:
         assert data.test_images is not None and data.test_labels is not None
-        if n_train + n_val > len(data.train_labels):  # only for non-standard (e.g. test) files
-            raise ValueError(f"n_train + n_val = {n_train + n_val} exceeds the {len(data.train_labels)} "
-                             f"training images in {data.source}")
-        if n_test > len(data.test_labels):
-            raise ValueError(f"n_test = {n_test} exceeds the {len(data.test_labels)} test images in {data.source}")
-        index = stratified_split(data.train_labels, {"train": n_train, "val": n_val}, seed)
-        index.update(stratified_split(data.test_labels, {"test": n_test}, seed))
+        index = train_val_test_indices(data.train_labels, data.test_labels, n_train, n_val, n_test, seed,
+                                       data.source)
         train_images = val_images = data.train_images
         train_labels = val_labels = data.train_labels
         test_images, test_labels = data.test_images, data.test_labels

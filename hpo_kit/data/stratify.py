@@ -68,6 +68,24 @@ def stratified_split(labels: np.ndarray, sizes: Mapping[str, int], seed: int) ->
     return subsets
 
 
+def train_val_test_indices(train_labels: np.ndarray, test_labels: np.ndarray, n_train: int, n_val: int,
+                           n_test: int, seed: int, where: str) -> dict[str, np.ndarray]:
+    """Indices of a dataset with an official train/test division: stratified train and validation
+    subsets of the official training set, a stratified test subset of the official test set.
+
+    ``where`` names the files in errors (sizes beyond what they hold only happen with non-standard
+    files, e.g. small files written by tests).
+    """
+    if n_train + n_val > len(train_labels):
+        raise ValueError(f"n_train + n_val = {n_train + n_val} exceeds the {len(train_labels)} training "
+                         f"images in {where}")
+    if n_test > len(test_labels):
+        raise ValueError(f"n_test = {n_test} exceeds the {len(test_labels)} test images in {where}")
+    index = stratified_split(train_labels, {"train": n_train, "val": n_val}, seed)
+    index.update(stratified_split(test_labels, {"test": n_test}, seed))
+    return index
+
+
 def scale_sizes(sizes: Mapping[str, int], available: int) -> dict[str, int]:
     """Shrink ``sizes`` proportionally so they add up to ``available`` (unchanged if they fit).
 
