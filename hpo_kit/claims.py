@@ -1,131 +1,257 @@
-"""Claims tables: a paper's claim, the number the kit measured, and a verdict computed from them.
+"""Claims tables: what a paper says, what the kit measured, and a verdict that follows from the evidence.
 
-A verdict is never typed in. Each claim carries a *test* (``at_least(0.0)``, ``less_than(x)``, ...)
-that is applied to the measured value; a value that could not be measured (None/NaN) gets
-"not measured" rather than a guess.
+One rule decides every claim in every notebook. A claim (:class:`Claim`) states its *estimand*
+(what is estimated, in which units, with which sign), what it says about it, and in advance:
+
+* ``direction="greater"`` / ``"less"``: the estimand is above / below ``threshold``;
+* ``direction="equivalent"``: the estimand lies within ``+-margin`` of ``threshold`` (a "no
+  difference" claim; never "the interval contains 0");
+* ``alpha``: the error rate of each one-sided decision (default 0.05);
+* ``min_n``: the smallest sample (seeds, steps, configurations, tasks: ``unit``) it is decided on.
+
+The claim's paper package computes an :class:`hpo_kit.stats.Estimate` at ``claim.ci_level``
+(a two-sided ``1 - 2 alpha`` interval: each side is a one-sided test at ``alpha``, and for
+equivalence this is the two one-sided tests, TOST). :func:`decide` then gives one of four verdicts:
+
+* **holds**: the interval lies entirely on the claimed side (inside the margin, for equivalence);
+* **does not hold**: it lies entirely on the other side (outside the margin), boundary included;
+* **inconclusive**: neither; the row says roughly what sample would decide it, from the spread
+  observed;
+* **not measured**: nothing could be computed, or the sample is below ``min_n``.
+
+A claim that needs several comparisons at once (``n_comparisons`` > 1, e.g. "some hyperparameter's
+importance changes") is decided at the Holm/Bonferroni level ``alpha / n_comparisons`` for the
+comparison with the smallest p-value, which is Holm's first step (see :func:`hpo_kit.stats.holm`).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
 
 import pandas as pd
 
-HOLDS, FAILS, UNMEASURED = "holds", "does not hold", "not measured"
+from hpo_kit.stats import Estimate
+
+HOLDS, FAILS, INCONCLUSIVE, UNMEASURED = "holds", "does not hold", "inconclusive", "not measured"
+VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, UNMEASURED)
+DIRECTIONS = ("greater", "less", "equivalent")
 
 
-@dataclass(frozen=True)
-class ClaimTest:
-    """A comparison of the measured value against reference numbers."""
-
-    op: str                      # one of <, <=, >, >=, between, true
-    reference: tuple[float, ...] = ()
-
-    def __call__(self, measured: Any) -> bool:
-        if self.op == "true":
-            return bool(measured)
-        x = float(measured)
-        r = self.reference
-        return {"<": lambda: x < r[0], "<=": lambda: x <= r[0], ">": lambda: x > r[0],
-                ">=": lambda: x >= r[0], "between": lambda: r[0] <= x <= r[1]}[self.op]()
-
-    def describe(self) -> str:
-        if self.op == "true":
-            return "measured is true"
-        if self.op == "between":
-            return f"{format_value(self.reference[0])} <= measured <= {format_value(self.reference[1])}"
-        return f"measured {self.op} {format_value(self.reference[0])}"
-
-
-def less_than(x: float) -> ClaimTest:
-    return ClaimTest("<", (float(x),))
-
-
-def at_most(x: float) -> ClaimTest:
-    return ClaimTest("<=", (float(x),))
-
-
-def greater_than(x: float) -> ClaimTest:
-    return ClaimTest(">", (float(x),))
-
-
-def at_least(x: float) -> ClaimTest:
-    return ClaimTest(">=", (float(x),))
-
-
-def between(lo: float, hi: float) -> ClaimTest:
-    if lo > hi:
-        raise ValueError(f"between(lo, hi) needs lo <= hi, got {lo} > {hi}")
-    return ClaimTest("between", (float(lo), float(hi)))
-
-
-def is_true() -> ClaimTest:
-    return ClaimTest("true")
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def format_value(value: Any) -> str:
-    """Numbers to 4 significant digits; everything else as text."""
+def format_value(value: Any, digits: int = 4) -> str:
+    """Numbers to ``digits`` significant digits; everything else as text."""
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, (int, float)):
-        return f"{value:.4g}"
+        if isinstance(value, float) and math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.{digits}g}"
     return str(value)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
-    """One row of a claims table."""
+    """A claim as the paper makes it and as the kit tests it: stated before anything is measured."""
 
-    claim: str          # what the paper says, in words
-    paper: str          # the paper's number or statement ("+6.8 % accuracy", "rho > 0.9")
-    source: str         # where in the paper (section, table, figure)
-    measured: Any       # the kit's number for this run (float, int or bool), or None
-    test: ClaimTest     # the rule that decides the verdict from ``measured``
-    detail: str = ""    # context for the reader (n, confidence interval, ...); not used by the verdict
+    claim: str            # what the paper says, in words
+    paper: str            # the paper's number or statement, quoted only where it can be checked
+    source: str           # where it can be checked (e.g. "arXiv 2003.10865, abstract")
+    estimand: str         # what is estimated: quantity, units, sign ("> 0: A-BOHB better")
+    direction: str        # greater | less | equivalent
+    threshold: float = 0.0
+    margin: float = 0.0   # equivalence margin (direction == "equivalent")
+    alpha: float = 0.05   # one-sided error rate of each decision
+    min_n: int = 2        # smallest sample the claim is decided on
+    unit: str = "seeds"   # what n counts
+    n_comparisons: int = 1  # comparisons in the claim (Holm over them)
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
+        if not 0 < self.alpha < 0.5:
+            raise ValueError(f"alpha must be in (0, 0.5), got {self.alpha!r}")
+        if self.direction == "equivalent" and not self.margin > 0:
+            raise ValueError(f"an equivalence claim needs margin > 0, got {self.margin!r}")
+        if self.direction != "equivalent" and self.margin:
+            raise ValueError("margin is only for direction='equivalent'; use threshold for a directional claim")
+        if isinstance(self.min_n, bool) or not isinstance(self.min_n, int) or self.min_n < 1:
+            raise ValueError(f"min_n must be an integer >= 1, got {self.min_n!r}")
+        if isinstance(self.n_comparisons, bool) or not isinstance(self.n_comparisons, int) or self.n_comparisons < 1:
+            raise ValueError(f"n_comparisons must be an integer >= 1, got {self.n_comparisons!r}")
+        if not math.isfinite(self.threshold):
+            raise ValueError(f"threshold must be finite, got {self.threshold!r}")
+
+    @property
+    def ci_level(self) -> float:
+        """The two-sided level of the interval the claim is decided on: 1 - 2 alpha / comparisons."""
+        return 1 - 2 * self.alpha / self.n_comparisons
+
+    def with_comparisons(self, k: int) -> "Claim":
+        return replace(self, n_comparisons=max(int(k), 1))
+
+    def rule(self) -> str:
+        pct = f"{100 * self.ci_level:.4g} %"
+        if self.direction == "equivalent":
+            lo, hi = self.threshold - self.margin, self.threshold + self.margin
+            return f"holds if the {pct} CI lies within [{format_value(lo)}, {format_value(hi)}] (TOST, alpha {self.alpha:g})"
+        side = ">" if self.direction == "greater" else "<"
+        extra = f", Holm over {self.n_comparisons}" if self.n_comparisons > 1 else ""
+        return f"holds if the {pct} CI lies {side} {format_value(self.threshold)} (one-sided alpha {self.alpha:g}{extra})"
+
+
+@dataclass
+class ClaimRow:
+    """A decided claim: the claim, the evidence and the verdict that follows from it."""
+
+    claim: Claim
+    estimate: Estimate | None
+    verdict: str
+    reason: str = ""    # why this verdict; for "inconclusive", what sample would decide it
+    detail: str = ""    # context for the reader (means of each side, counts, ...); not used by the verdict
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def holds(self) -> bool | None:
-        if _is_missing(self.measured):
-            return None
-        return bool(self.test(self.measured))
-
-    @property
-    def verdict(self) -> str:
-        return {True: HOLDS, False: FAILS, None: UNMEASURED}[self.holds]
-
     def as_dict(self) -> dict[str, Any]:
-        measured = self.measured
-        if isinstance(measured, float) and math.isnan(measured):
-            measured = None
-        return {"claim": self.claim, "paper": self.paper, "source": self.source,
-                "measured": measured, "test": self.test.describe(), "holds": self.holds,
-                "verdict": self.verdict, "detail": self.detail, **self.extra}
+        c, e = self.claim, self.estimate
+        evidence = e.as_dict() if e is not None else {"estimate": None, "ci_low": None, "ci_high": None,
+                                                      "ci_level": c.ci_level, "n": 0, "method": "", "p_value": None}
+        evidence = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in evidence.items()}
+        return {"claim": c.claim, "paper": c.paper, "source": c.source, "estimand": c.estimand,
+                "direction": c.direction, "threshold": c.threshold, "margin": c.margin, "alpha": c.alpha,
+                "min_n": c.min_n, "unit": c.unit, "n_comparisons": c.n_comparisons, "rule": c.rule(),
+                **evidence, "verdict": self.verdict, "reason": self.reason, "detail": self.detail, **self.extra}
 
 
-def claims_frame(claims: list[Claim] | list[dict[str, Any]]) -> pd.DataFrame:
-    """The claims table as a DataFrame (accepts Claim objects or their ``as_dict`` form)."""
-    rows = [c.as_dict() if isinstance(c, Claim) else c for c in claims]
-    frame = pd.DataFrame(rows, columns=["claim", "paper", "source", "measured", "test", "verdict", "detail"])
-    frame["measured"] = frame["measured"].map(format_value)
+def _units_to_decide(claim: Claim, e: Estimate) -> str:
+    """Roughly the sample that would decide an inconclusive claim, from the observed spread.
+
+    The half-width shrinks like 1/sqrt(n): n' = n * (half-width / gap)^2, where gap is the distance
+    from the estimate to the boundary the interval would have to clear.
+    """
+    if e.n < 1 or not math.isfinite(e.half_width) or e.half_width <= 0:
+        return "a larger sample would be needed"
+    if claim.direction == "equivalent":
+        distance = abs(e.value - claim.threshold)
+        gap = abs(claim.margin - distance)
+    else:
+        gap = abs(e.value - claim.threshold)
+    if gap <= 1e-12 * max(1.0, abs(claim.threshold)):
+        return "the estimate sits on the boundary: no feasible sample would decide it"
+    needed = math.ceil(e.n * (e.half_width / gap) ** 2)
+    if needed > 10**6:
+        return f"over a million {claim.unit} would be needed at the observed spread"
+    return f"about {max(needed, e.n + 1)} {claim.unit} (now {e.n}) would decide it at the observed spread"
+
+
+def decide(claim: Claim, estimate: Estimate | None, *, detail: str = "", not_measured: str = "",
+           **extra: Any) -> ClaimRow:
+    """The verdict of ``claim`` on ``estimate``: the one rule of the kit (see the module docstring).
+
+    ``not_measured`` forces "not measured" with that reason (e.g. "needs dataset = cifar10").
+    The estimate's interval must be at ``claim.ci_level``.
+    """
+    if not_measured:
+        return ClaimRow(claim, estimate, UNMEASURED, not_measured, detail, extra)
+    if estimate is None or not math.isfinite(estimate.value):
+        return ClaimRow(claim, estimate, UNMEASURED, "nothing to estimate from", detail, extra)
+    if estimate.n < claim.min_n:
+        return ClaimRow(claim, estimate, UNMEASURED,
+                        f"n = {estimate.n} {claim.unit}, below the claim's minimum of {claim.min_n}", detail, extra)
+    if abs(estimate.level - claim.ci_level) > 1e-9:
+        raise ValueError(f"claim {claim.claim!r} is decided on a {claim.ci_level:.4g} interval, "
+                         f"got an estimate at level {estimate.level:.4g}: compute it with level=claim.ci_level")
+    lo, hi = estimate.low, estimate.high
+    if math.isnan(lo) or math.isnan(hi):
+        return ClaimRow(claim, estimate, UNMEASURED, "no interval could be computed", detail, extra)
+    t = claim.threshold
+    if claim.direction == "greater":
+        verdict = HOLDS if lo > t else FAILS if hi <= t else INCONCLUSIVE
+    elif claim.direction == "less":
+        verdict = HOLDS if hi < t else FAILS if lo >= t else INCONCLUSIVE
+    else:
+        m = claim.margin
+        verdict = (HOLDS if (t - m < lo and hi < t + m) else
+                   FAILS if (lo >= t + m or hi <= t - m) else INCONCLUSIVE)
+    reason = _units_to_decide(claim, estimate) if verdict == INCONCLUSIVE else ""
+    return ClaimRow(claim, estimate, verdict, reason, detail, extra)
+
+
+def decide_family(claim: Claim, estimates: Sequence[Estimate], labels: Sequence[str], *,
+                  detail: str = "", **extra: Any) -> ClaimRow:
+    """A claim that at least one of several comparisons is on the claimed side (Holm's first step).
+
+    ``estimates`` must be at level ``claim.with_comparisons(len(estimates)).ci_level``; the one with
+    the smallest p-value decides. Rows whose interval lies on the other side for *every* comparison
+    do not hold; otherwise the claim is inconclusive.
+    """
+    if len(estimates) != len(labels):
+        raise ValueError("estimates and labels need the same length")
+    family = claim.with_comparisons(len(estimates))
+    usable = [(e, lab) for e, lab in zip(estimates, labels) if e is not None and e.is_finite]
+    if not usable:
+        return decide(family, None, detail=detail, **extra)
+    rows = [(decide(family, e), e, lab) for e, lab in usable]
+    holding = [r for r in rows if r[0].verdict == HOLDS]
+    if holding:
+        best = min(holding, key=lambda r: (r[1].p_value if math.isfinite(r[1].p_value) else 1.0))
+    elif all(r[0].verdict == FAILS for r in rows):
+        best = max(rows, key=lambda r: r[1].value if claim.direction == "greater" else -r[1].value)
+    else:
+        pending = [r for r in rows if r[0].verdict != FAILS] or rows
+        best = min(pending, key=lambda r: (r[1].p_value if math.isfinite(r[1].p_value) else 1.0))
+    row, estimate, label = best
+    text = f"{label}; {detail}" if detail else label
+    return ClaimRow(family, estimate, row.verdict, row.reason, text, {"decided_by": label, **extra})
+
+
+# ------------------------------------------------------------------------------ tables
+def _rows(claims: Sequence[ClaimRow] | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c.as_dict() if isinstance(c, ClaimRow) else c for c in claims]
+
+
+def verdict_counts(claims: Sequence[ClaimRow] | Sequence[dict[str, Any]]) -> dict[str, int]:
+    """How many claims got each of the four verdicts."""
+    counts = {v: 0 for v in VERDICTS}
+    for row in _rows(claims):
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    return counts
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)
+
+
+def _evidence_text(row: dict[str, Any]) -> str:
+    if row.get("estimate") is None:
+        return "—"
+    level = row.get("ci_level")
+    ci = (f" [{format_value(row.get('ci_low'), 3)}, {format_value(row.get('ci_high'), 3)}]"
+          if row.get("ci_low") is not None and row.get("ci_high") is not None else "")
+    pct = f" {100 * level:.4g} % CI" if ci and level else ""
+    return f"{format_value(row['estimate'], 3)}{ci}{pct}, n = {row.get('n')} {row.get('unit', '')}".strip()
+
+
+def claims_frame(claims: Sequence[ClaimRow] | Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The claims table as a DataFrame (ClaimRow objects or their ``as_dict`` form)."""
+    rows = _rows(claims)
+    frame = pd.DataFrame([{"claim": r["claim"], "paper": r["paper"], "source": r["source"], "estimand": r["estimand"],
+                           "measured": _evidence_text(r), "rule": r["rule"], "verdict": r["verdict"],
+                           "note": "; ".join(x for x in (r.get("reason", ""), r.get("detail", "")) if x)}
+                          for r in rows],
+                         columns=["claim", "paper", "source", "estimand", "measured", "rule", "verdict", "note"])
     return frame
 
 
-def claims_markdown(claims: list[Claim] | list[dict[str, Any]]) -> str:
-    """The claims table as a Markdown table (used in notebooks and REPORT.md)."""
+def claims_markdown(claims: Sequence[ClaimRow] | Sequence[dict[str, Any]]) -> str:
+    """The claims table as Markdown (used in notebooks and REPORT.md), with the four counts."""
     frame = claims_frame(claims)
     if frame.empty:
         return "_No claims recorded._"
-    header = "| claim | paper | source | measured | test | verdict |\n|---|---|---|---|---|---|\n"
+
     def cell(x: Any) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
-    body = "".join(
-        f"| {cell(r.claim)} | {cell(r.paper)} | {cell(r.source)} | {cell(r.measured)}"
-        f"{' (' + cell(r.detail) + ')' if r.detail else ''} | {cell(r.test)} | **{r.verdict}** |\n"
-        for r in frame.itertuples())
-    return header + body
+
+    header = ("| claim | paper (source) | estimand | measured | rule | verdict | note |\n"
+              "|---|---|---|---|---|---|---|\n")
+    body = "".join(f"| {cell(r.claim)} | {cell(r.paper)} ({cell(r.source)}) | {cell(r.estimand)} | {cell(r.measured)} "
+                   f"| {cell(r.rule)} | **{r.verdict}** | {cell(r.note)} |\n" for r in frame.itertuples())
+    return header + body + f"\n{counts_text(verdict_counts(claims))}.\n"

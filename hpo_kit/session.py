@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_kit import paths
-from hpo_kit.claims import Claim, ClaimTest, claims_markdown
+from hpo_kit.claims import ClaimRow, claims_markdown, verdict_counts
 from hpo_kit.environment_info import environment_record
 from hpo_kit.params import read_parameter_specs, validate_values
 from hpo_kit.progress import progress as _progress
@@ -66,7 +66,7 @@ class RunSession:
         self.dir = run_dir
         self.figures_dir = run_dir / "figures"
         self.metrics: dict[str, Any] = {}
-        self.claims: list[Claim] = []
+        self.claims: list[ClaimRow] = []
         self.figures: list[str] = []
         self.data_source: str | None = None
         self.started = time.perf_counter()
@@ -129,17 +129,15 @@ class RunSession:
             self.figures.append(png.name)
         return png
 
-    def claim(self, claim: str, *, paper: str, source: str, measured: Any, test: ClaimTest,
-              detail: str = "") -> Claim:
-        """Add a row to the claims table; its verdict is computed from ``measured`` by ``test``."""
-        if not isinstance(test, ClaimTest):
-            raise TypeError("test must come from hpo_kit.claims (at_least, less_than, between, ...), "
-                            f"got {type(test).__name__}")
-        if hasattr(measured, "item"):  # numpy / torch scalars
-            measured = measured.item()
-        row = Claim(claim=claim, paper=paper, source=source, measured=measured, test=test, detail=detail)
-        self.claims.append(row)
-        return row
+    def add_claims(self, rows: ClaimRow | list[ClaimRow]) -> list[ClaimRow]:
+        """Add decided claims (from the paper package's ``claims.py``) to the claims table."""
+        rows = [rows] if isinstance(rows, ClaimRow) else list(rows)
+        for row in rows:
+            if not isinstance(row, ClaimRow):
+                raise TypeError("claims must be ClaimRow objects from hpo_kit.claims.decide (a paper package's "
+                                f"claims.py returns them), got {type(row).__name__}")
+        self.claims.extend(rows)
+        return rows
 
     # ------------------------------------------------------------------ the end
     def results(self) -> dict[str, Any]:
@@ -151,6 +149,7 @@ class RunSession:
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "data_source": self.data_source,
             "claims": [c.as_dict() for c in self.claims],
+            "verdict_counts": verdict_counts(self.claims),
             "metrics": self.metrics,
             "figures": [f"figures/{f}" for f in self.figures],
             "params": self.params,
@@ -159,7 +158,9 @@ class RunSession:
 
     def finish(self) -> Path:
         """Show the claims table and write ``results.json``; returns its path."""
-        _show_markdown("### Claims\n\n" + claims_markdown(self.claims))
+        note = ("\n\n_Smoke profile: these verdicts only show that every cell runs; they mean nothing._"
+                if self.profile == "smoke" else "")
+        _show_markdown("### Claims\n\n" + claims_markdown(self.claims) + note)
         path = self.dir / "results.json"
         write_json_atomic(path, self.results())
         return path

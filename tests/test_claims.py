@@ -1,43 +1,135 @@
-"""Claims verdicts are computed from measured values, never typed."""
-from __future__ import annotations
-
+"""The one verdict rule: four verdicts from an interval, equivalence by TOST, calibrated on null and planted effects."""
 import math
 
+import numpy as np
 import pytest
 
-from hpo_kit.claims import Claim, at_least, at_most, between, claims_markdown, greater_than, is_true, less_than
+from hpo_kit import stats
+from hpo_kit.claims import (FAILS, HOLDS, INCONCLUSIVE, UNMEASURED, Claim, claims_frame, claims_markdown, decide,
+                            decide_family, verdict_counts)
+from hpo_kit.stats import Estimate
+
+from calibration import assert_calibrated_null, assert_power, null_limit
 
 
-def make(measured, test):
-    return Claim("c", paper="p", source="s", measured=measured, test=test)
+def claim(**kw):
+    base = dict(claim="A beats B", paper="A > B", source="test", estimand="A - B", direction="greater")
+    base.update(kw)
+    return Claim(**base)
 
 
-@pytest.mark.parametrize("test, measured, holds", [
-    (less_than(1.0), 0.5, True), (less_than(1.0), 1.0, False),
-    (at_most(1.0), 1.0, True), (greater_than(0), 0.0, False), (at_least(0), 0.0, True),
-    (between(0.2, 0.4), 0.3, True), (between(0.2, 0.4), 0.5, False),
-    (is_true(), True, True), (is_true(), False, False),
+def est(value, low, high, n=10, level=0.9):
+    return Estimate(value, low, high, level, n, "test")
+
+
+@pytest.mark.parametrize("direction,threshold,interval,verdict", [
+    ("greater", 0.0, (0.1, 0.3), HOLDS),
+    ("greater", 0.0, (-0.3, -0.1), FAILS),
+    ("greater", 0.0, (-0.1, 0.3), INCONCLUSIVE),
+    ("greater", 0.0, (0.0, 0.0), FAILS),          # a tie does not pass a "greater" claim
+    ("greater", 0.0, (0.0, 0.2), INCONCLUSIVE),
+    ("less", 1.0, (0.2, 0.9), HOLDS),
+    ("less", 1.0, (1.0, 1.5), FAILS),
+    ("less", 1.0, (0.5, 1.5), INCONCLUSIVE),
 ])
-def test_verdicts(test, measured, holds):
-    c = make(measured, test)
-    assert c.holds is holds
-    assert c.verdict == ("holds" if holds else "does not hold")
+def test_directional_verdicts(direction, threshold, interval, verdict):
+    lo, hi = interval
+    row = decide(claim(direction=direction, threshold=threshold), est((lo + hi) / 2, lo, hi))
+    assert row.verdict == verdict
+    assert (row.reason != "") == (verdict == INCONCLUSIVE)
 
 
-@pytest.mark.parametrize("missing", [None, math.nan])
-def test_missing_measurement_is_not_measured(missing):
-    c = make(missing, at_least(0))
-    assert c.holds is None and c.verdict == "not measured"
-    assert c.as_dict()["measured"] is None
+@pytest.mark.parametrize("interval,verdict", [
+    ((-0.01, 0.01), HOLDS), ((0.03, 0.06), FAILS), ((-0.06, -0.02), FAILS), ((-0.01, 0.03), INCONCLUSIVE),
+    ((-0.03, 0.03), INCONCLUSIVE),
+])
+def test_equivalence_is_tost_not_contains_zero(interval, verdict):
+    c = claim(direction="equivalent", margin=0.02, claim="no difference")
+    lo, hi = interval
+    assert decide(c, est((lo + hi) / 2, lo, hi)).verdict == verdict
 
 
-def test_between_checks_its_bounds():
-    with pytest.raises(ValueError, match="lo <= hi"):
-        between(2, 1)
+def test_not_measured_cases_and_errors():
+    c = claim(min_n=5)
+    assert decide(c, None).verdict == UNMEASURED
+    assert decide(c, est(math.nan, math.nan, math.nan)).verdict == UNMEASURED
+    row = decide(c, est(1.0, 0.5, 1.5, n=3))
+    assert row.verdict == UNMEASURED and "below the claim's minimum of 5" in row.reason
+    assert decide(c, est(1.0, 0.5, 1.5), not_measured="needs cifar10").reason == "needs cifar10"
+    with pytest.raises(ValueError, match="level"):
+        decide(c, est(1.0, 0.5, 1.5, level=0.95))
+    with pytest.raises(ValueError, match="direction"):
+        claim(direction="bigger")
+    with pytest.raises(ValueError, match="margin > 0"):
+        claim(direction="equivalent")
+    with pytest.raises(ValueError, match="margin is only"):
+        claim(margin=0.1)
+    with pytest.raises(ValueError, match="alpha"):
+        claim(alpha=0.5)
+    with pytest.raises(ValueError, match="min_n"):
+        claim(min_n=0)
 
 
-def test_markdown_table_has_one_row_per_claim_with_verdict():
-    md = claims_markdown([make(0.5, less_than(1)), make(2.0, less_than(1))])
-    rows = [line for line in md.splitlines() if line.startswith("| c ")]
-    assert len(rows) == 2 and "**holds**" in rows[0] and "**does not hold**" in rows[1]
-    assert "measured < 1" in rows[0]
+def test_inconclusive_says_what_sample_would_decide():
+    row = decide(claim(), stats.mean_ci([0.5, -0.2, 0.4, 0.1], level=0.9))
+    assert row.verdict == INCONCLUSIVE and "seeds (now 4) would decide it" in row.reason
+    needed = int(row.reason.split("about ")[1].split()[0])
+    rng = np.random.default_rng(0)
+    base = np.array([0.5, -0.2, 0.4, 0.1])
+    more = rng.choice(base, needed * 2) + rng.normal(0, 1e-3, needed * 2)
+    assert decide(claim(), stats.mean_ci(more, level=0.9)).verdict == HOLDS
+    tie = decide(claim(), est(0.0, -1.0, 1.0))
+    assert "boundary" in tie.reason
+
+
+def test_family_uses_holm_level_and_smallest_p():
+    c = claim(claim="some hyperparameter's importance changes")
+    family = c.with_comparisons(3)
+    level = family.ci_level
+    assert math.isclose(level, 1 - 2 * 0.05 / 3)
+    estimates = [Estimate(0.1, -0.1, 0.3, level, 20, "x", p_value=0.4),
+                 Estimate(0.4, 0.2, 0.6, level, 20, "x", p_value=0.001),
+                 Estimate(0.0, -0.2, 0.2, level, 20, "x", p_value=0.9)]
+    row = decide_family(c, estimates, ["a", "b", "c"])
+    assert row.verdict == HOLDS and row.extra["decided_by"] == "b" and row.claim.n_comparisons == 3
+    fails = [Estimate(-0.4, -0.6, -0.2, level, 20, "x", p_value=0.01)] * 3
+    assert decide_family(c, fails, ["a", "b", "c"]).verdict == FAILS
+
+
+def test_table_shows_evidence_rule_and_counts():
+    rows = [decide(claim(), est(0.2, 0.1, 0.3)), decide(claim(), None),
+            decide(claim(direction="equivalent", margin=0.5), est(0.0, -0.1, 0.1))]
+    counts = verdict_counts(rows)
+    assert counts == {HOLDS: 2, FAILS: 0, INCONCLUSIVE: 0, UNMEASURED: 1}
+    md = claims_markdown(rows)
+    assert "90 % CI" in md and "TOST" in md and "2 holds, 0 does not hold, 0 inconclusive, 1 not measured" in md
+    frame = claims_frame([r.as_dict() for r in rows])
+    assert list(frame.verdict) == [HOLDS, UNMEASURED, HOLDS]
+    assert rows[1].as_dict()["estimate"] is None
+
+
+# ------------------------------------------------------------------ calibration of the rule itself
+@pytest.mark.parametrize("n", [3, 10])
+def test_directional_rule_on_paired_t_is_calibrated(n):
+    c = claim()
+    assert_calibrated_null(lambda rng: decide(c, stats.mean_ci(rng.normal(0, 1, n), c.ci_level)))
+    assert_power(lambda rng: decide(c, stats.mean_ci(rng.normal(1.2 if n == 10 else 3.0, 1, n), c.ci_level)))
+
+
+def test_equivalence_rule_is_calibrated_at_the_margin():
+    c = claim(direction="equivalent", margin=0.5)
+    # null for equivalence: the true difference sits on the margin
+    assert_calibrated_null(lambda rng: decide(c, stats.welch_ci(rng.normal(0.5, 1, 40), rng.normal(0, 1, 40),
+                                                                c.ci_level)))
+    assert_power(lambda rng: decide(c, stats.welch_ci(rng.normal(0, 1, 100), rng.normal(0, 1, 100), c.ci_level)))
+
+
+def test_shift_rule_is_calibrated_on_discrete_ties():
+    c = claim()
+    levels = np.array([0.07, 0.071, 0.072, 0.075, 0.08])
+    assert_calibrated_null(lambda rng: decide(c, stats.shift_ci(rng.choice(levels, 10), rng.choice(levels, 10),
+                                                                c.ci_level)))
+
+
+def test_null_limit_has_binomial_slack():
+    assert 0.05 < null_limit(0.05, 200) < 0.11
