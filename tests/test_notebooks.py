@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -63,8 +64,9 @@ def test_runs_at_smoke_profile(notebook):
     assert results["data_source"], "the notebook must say which data it used (run.use_data)"
     assert results["claims"], "every notebook ends with a claims table"
     for claim in results["claims"]:
-        assert claim["verdict"] in ("holds", "does not hold", "not measured")
-        assert claim["test"] and claim["paper"] and claim["source"]
+        assert claim["verdict"] in ("holds", "does not hold", "inconclusive", "not measured")
+        assert claim["rule"] and claim["paper"] and claim["source"] and claim["estimand"]
+    assert sum(results["verdict_counts"].values()) == len(results["claims"])
     for fig in results["figures"]:
         assert (folder / fig).exists() and (folder / fig).with_suffix(".pdf").exists()
 
@@ -80,3 +82,17 @@ def test_papermill_sees_the_same_parameters(notebook):
     assert list(seen) == list(specs)
     for name, spec in specs.items():
         assert seen[name]["inferred_type_name"].replace(" ", "") == spec.type_name, name
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_claims_come_from_the_paper_package(notebook):
+    """No verdict logic in notebook cells: the claims table is computed by hpo_kit/<paper>/claims.py."""
+    import nbformat
+
+    nb = nbformat.read(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert re.search(r"from hpo_kit\.\w+\.claims import", code), "import the claims from the paper package"
+    assert "run.add_claims(" in code
+    for forbidden in ("decide(", "Claim(", "hpo_kit.stats", "hpo_kit.claims import"):
+        assert forbidden not in code, f"{notebook} computes claims in a cell ({forbidden!r}); move it to claims.py"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"

@@ -40,11 +40,12 @@ def kit(tmp_path, monkeypatch):
     monkeypatch.setenv("HPO_KIT_NOTEBOOKS", str(nbs))
     monkeypatch.setenv("HPO_KIT_PARAMS", str(params))
     write_notebook(nbs, "01_ok",
-                   "from hpo_kit.claims import at_least\n"
+                   "from hpo_kit.claims import Claim, decide\nfrom hpo_kit.stats import mean_ci\n"
                    "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
                    "fig, ax = plt.subplots(); ax.plot([0, x]); run.savefig(fig, 'line')\n"
                    "run.metrics['x'] = x\n"
-                   "run.claim('x is at least 1', paper='1', source='test', measured=x, test=at_least(1))\n"
+                   "c = Claim(claim='x is above 1', paper='1', source='test', estimand='x', direction='greater', threshold=1)\n"
+                   "run.add_claims(decide(c, mean_ci([x, x + 0.1, x - 0.1], c.ci_level)))\n"
                    "run.finish()")
     write_notebook(nbs, "02_fails", "raise RuntimeError('boom in cell')")
     for p in paths.PROFILES:
@@ -96,11 +97,14 @@ def test_run_records_status_results_and_report(kit):
     for key in ("notebook", "profile", "duration_s", "data_source", "claims", "metrics"):
         assert key in results
     assert results["profile"] == "smoke" and results["metrics"] == {"x": 3.0}
-    assert results["claims"][0]["measured"] == 3.0 and results["claims"][0]["holds"] is True
+    assert results["claims"][0]["estimate"] == 3.0 and results["claims"][0]["verdict"] == "holds"
     assert (root / "01_ok" / "figures" / "line.png").exists()
 
     report = (root / "REPORT.md").read_text()
     assert "| [01_ok](#01_ok) | ok |" in report and "**holds**" in report
+    assert "| holds | does not hold | inconclusive | not measured |" in report
+    assert "ok | " in report and " s | 1 | 0 | 0 | 0 |" in report  # the four counts of 01_ok
+    assert "verdicts below mean nothing" in report  # a smoke report says so
     assert "01_ok/figures/line.png" in report and "boom in cell" in report
 
     # --only re-runs one notebook and keeps the other's entry in the index

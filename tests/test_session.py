@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from hpo_kit import paths, progress  # noqa: E402
-from hpo_kit.claims import at_most  # noqa: E402
+from hpo_kit.claims import Claim, decide  # noqa: E402
+from hpo_kit.stats import mean_ci  # noqa: E402
 from hpo_kit.params import ParameterError  # noqa: E402
 from hpo_kit.session import RunSession  # noqa: E402
 
@@ -55,10 +56,13 @@ def test_results_json_has_claims_metrics_figures_and_environment(notebook):
     ax.plot([1, 2])
     run.savefig(fig, "curve")
     run.metrics["error"] = 0.25
-    run.claim("error is small", paper="< 0.3", source="here", measured=0.25, test=at_most(0.3))
+    small = Claim(claim="error is small", paper="< 0.3", source="here", estimand="error", direction="less",
+                  threshold=0.3)
+    run.add_claims(decide(small, mean_ci([0.25, 0.24, 0.26, 0.25], small.ci_level)))
     results = json.loads(run.finish().read_text())
     assert results["data_source"] == "synthetic test data"
-    assert results["claims"][0]["holds"] is True and results["metrics"] == {"error": 0.25}
+    assert results["claims"][0]["verdict"] == "holds" and results["metrics"] == {"error": 0.25}
+    assert results["verdict_counts"] == {"holds": 1, "does not hold": 0, "inconclusive": 0, "not measured": 0}
     assert results["figures"] == ["figures/curve.png"]
     assert (run.dir / "figures" / "curve.pdf").exists()
     env = results["environment"]
@@ -66,10 +70,10 @@ def test_results_json_has_claims_metrics_figures_and_environment(notebook):
     assert results["params"] == {"profile": "smoke", "seed": 0, "lr": 0.5}
 
 
-def test_claim_needs_a_computed_test(notebook):
+def test_claims_must_be_decided_rows(notebook):
     run = RunSession.start(notebook, {"profile": "smoke", "seed": 0, "lr": 0.5})
-    with pytest.raises(TypeError, match="hpo_kit.claims"):
-        run.claim("typed verdict", paper="x", source="y", measured=1.0, test=True)
+    with pytest.raises(TypeError, match="hpo_kit.claims.decide"):
+        run.add_claims([{"claim": "typed verdict", "verdict": "holds"}])
 
 
 def test_progress_is_plain_text_in_batch_and_auto_interactively(monkeypatch):

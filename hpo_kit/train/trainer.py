@@ -375,7 +375,7 @@ def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch
 
 
 @torch.no_grad()
-def _predict(model: nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Predicted classes of ``x`` in eval mode (the model's previous mode is restored)."""
     was_training = model.training
     model.eval()
@@ -393,7 +393,7 @@ def evaluate_error(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if y.shape[0] == 0:
         return float("nan")
-    return int((_predict(model, x, batch_size) != y.cpu()).sum()) / y.shape[0]
+    return int((predict(model, x, batch_size) != y.cpu()).sum()) / y.shape[0]
 
 
 def batch_accuracies(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_batches: int,
@@ -405,5 +405,5 @@ def batch_accuracies(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_batch
     """
     if isinstance(n_batches, bool) or not isinstance(n_batches, int) or not 1 <= n_batches <= y.shape[0]:
         raise ValueError(f"n_batches must be an integer in [1, {y.shape[0]}] (the number of images), got {n_batches!r}")
-    correct = _predict(model, x, batch_size) == y.cpu()
+    correct = predict(model, x, batch_size) == y.cpu()
     return [int(part.sum()) / part.shape[0] for part in torch.tensor_split(correct, n_batches)]

@@ -1,0 +1,4 @@
+"""Notebook 00 (quickstart): a default CNN against a small random search, and the kit's claims rule on them."""
+from hpo_kit.quickstart.experiment import TrainedModel, curves_frame, train_and_predict
+
+__all__ = ["TrainedModel", "curves_frame", "train_and_predict"]
