@@ -8,7 +8,6 @@ figures and collects claims and metrics; ``finish`` shows the claims table and w
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from hpo_kit.claims import ClaimRow, claims_markdown, verdict_counts
 from hpo_kit.environment_info import environment_record
 from hpo_kit.params import read_parameter_specs, validate_values
 from hpo_kit.progress import progress as _progress
+from hpo_kit.runlog import to_jsonable
 from hpo_kit.seeding import seed_everything
 
 
@@ -36,24 +36,9 @@ def _show_markdown(text: str) -> None:
     print(text)
 
 
-def _jsonable(value: Any) -> Any:
-    """NumPy scalars/arrays and NaN made JSON-friendly (NaN becomes null)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+    tmp.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
     os.replace(tmp, path)
 
 
