@@ -9,8 +9,7 @@ import torch
 from hpo_kit.train.networks import check_network
 from hpo_kit.train.synthetic import synthetic_splits
 from hpo_kit.trl_hpo.agent import TRLConfig
-from hpo_kit.trl_hpo.analysis import (architecture_table, attention_frame, fc_stacking_effect, layer_pairs,
-                                      spearman_with_ci, steps_frame)
+from hpo_kit.trl_hpo.analysis import architecture_table, attention_frame, layer_pairs, step_counts, steps_frame
 from hpo_kit.trl_hpo.baselines.lstm_controller import Controller
 from hpo_kit.trl_hpo.baselines import (LSTMControllerConfig, MetaQNNConfig, RandomSearchConfig, run_lstm_controller,
                                        run_metaqnn, run_random_search)
@@ -90,6 +89,12 @@ def test_run_method_uses_one_cache_file_per_method_and_seed(tmp_path):
     assert len(table) == 4 and table.architecture.str.endswith("fc 10 (output)").all()
     frame = attention_frame(runs[2].result, readout="faithful")
     assert len(frame) == len(steps_frame([runs[2]])) and np.allclose(frame[[f"w{j}" for j in range(3)]].sum(axis=1), 1)
+    steps = steps_frame(runs)
+    assert set(steps[steps.method == "random"]["mode"]) == {"fixed"}
+    assert set(steps[steps.method == "trl_hpo_faithful"]["mode"]) == {"faithful"}
+    assert (steps.prefix[steps.valid] != "").all() and (steps.prefix[~steps.valid] == "").all()
+    counts = step_counts(steps).set_index("method")
+    assert counts.steps.sum() == len(steps) and counts.invalid.sum() == int((~steps.valid).sum())
     with pytest.raises(ValueError, match="unknown methods"):
         run_method("bohb", SPLITS, CONFIG, seed=0, time_budget_s=1, cache_dir=None)
 
@@ -101,7 +106,7 @@ def test_best_so_far_is_a_running_maximum_in_time():
     np.testing.assert_array_equal(got, [np.nan, 0.5, 0.5, 0.7, 0.7])
 
 
-def test_layer_pairs_and_fc_stacking():
+def test_layer_pairs_leave_out_invalid_and_first_steps():
     steps = pd.DataFrame({
         "slot": [0, 1, 2, 1, 2, 1, 1],
         "previous_kind": ["input", "conv", "fc", "conv", "fc", "conv", "pool"],
@@ -114,19 +119,6 @@ def test_layer_pairs_and_fc_stacking():
     assert pairs.loc["fc -> fc", "count"] == 2 and pairs.loc["fc -> fc", "mean_reward"] == pytest.approx(-0.15)
     assert "conv -> pool" not in pairs.index and "input -> conv" not in pairs.index  # invalid and first steps left out
     assert pairs["share"].sum() == pytest.approx(1.0)
-    effect = fc_stacking_effect(steps)
-    assert effect["difference"] == pytest.approx(-0.15 - (0.05 + 0.03 + 0.01) / 3)
-    assert effect["n_fc_fc"] == 2 and effect["n_other"] == 3
-
-
-def test_spearman_with_ci():
-    x = np.arange(30.0)
-    res = spearman_with_ci(x, x ** 3, n_boot=200)
-    assert res["rho"] == pytest.approx(1.0) and res["ci_low"] == pytest.approx(1.0) and res["p_value"] < 1e-6
-    rng = np.random.default_rng(0)
-    noisy = spearman_with_ci(x, -x + rng.normal(0, 5, 30), n_boot=200)
-    assert noisy["rho"] < 0 and noisy["ci_low"] <= noisy["rho"] <= noisy["ci_high"]
-    assert np.isnan(spearman_with_ci([1, 2], [3, 4])["rho"])
 
 
 def test_retrain_reports_test_accuracy():

@@ -9,7 +9,8 @@ Modules, each with one job:
 * :mod:`~hpo_kit.trl_hpo.agent` -- the deterministic actor-critic and its training loop.
 * :mod:`~hpo_kit.trl_hpo.baselines` -- random search, an LSTM REINFORCE controller, MetaQNN.
 * :mod:`~hpo_kit.trl_hpo.compare` -- every method at the same wall-clock budget, and retraining.
-* :mod:`~hpo_kit.trl_hpo.analysis` -- best-vs-time curves, layer pairs, attention vs reward.
+* :mod:`~hpo_kit.trl_hpo.analysis` -- steps, layer pairs, attention frames, best networks.
+* :mod:`~hpo_kit.trl_hpo.claims` -- the paper's claims decided from those frames (hpo_kit.claims).
 """
 from hpo_kit.trl_hpo.actions import decode_action, describe_architecture, describe_layer
 from hpo_kit.trl_hpo.agent import QUIRKS, TRLConfig, run_trl_hpo

@@ -1,13 +1,14 @@
 """Transparency analyses of a layer-wise search: layer-type pairs, attention against reward, best networks."""
 from __future__ import annotations
 
-import math
+import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
+from hpo_kit.stats import mean_and_se
 from hpo_kit.trl_hpo.actions import describe_architecture
 from hpo_kit.trl_hpo.agent import TRLResult
 from hpo_kit.trl_hpo.compare import MethodRun
@@ -16,13 +17,43 @@ from hpo_kit.trl_hpo.model import slot_attention
 
 
 def steps_frame(runs: list[MethodRun]) -> pd.DataFrame:
-    """Every environment step of every run (method, seed, episode, slot, kinds, reward, ...)."""
-    rows = [{"method": r.method, "seed": r.seed, **{k: v for k, v in step.items() if k != "layer"},
-             "layer": step["layer"]}
-            for r in runs for episode in r.env.episodes for step in episode]
-    columns = ["method", "seed", "episode", "slot", "previous_kind", "kind", "valid", "reward", "accuracy",
-               "done", "reason", "cached", "elapsed_s", "layer"]
+    """Every environment step of every run (method, mode, seed, episode, slot, kinds, reward, ...).
+
+    ``mode`` is the environment's (faithful or fixed); ``prefix`` identifies the network the step
+    trained (its layers so far, as JSON), so that repeated evaluations of one network in a run can be
+    recognised: the cache returns the same reward, which is one measurement, not a new one.
+    """
+    rows = []
+    for r in runs:
+        for episode in r.env.episodes:
+            layers: list[dict] = []
+            for step in episode:
+                layers = layers + [step["layer"]]
+                rows.append({"method": r.method, "mode": r.env.config.mode, "seed": r.seed,
+                             **{k: v for k, v in step.items() if k != "layer"}, "layer": step["layer"],
+                             "prefix": json.dumps(layers, sort_keys=True) if step["valid"] else ""})
+    columns = ["method", "mode", "seed", "episode", "slot", "previous_kind", "kind", "valid", "reward", "accuracy",
+               "done", "reason", "cached", "elapsed_s", "layer", "prefix"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def step_counts(steps: pd.DataFrame) -> pd.DataFrame:
+    """Per method and mode: all steps, invalid ones (reward -1), first layers, and what the step claims use.
+
+    The fc -> fc and attention claims use valid steps after the first layer only; an invalid step's
+    -1 is a penalty for an impossible network, not a measured gain.
+    """
+    rows = []
+    for (method, mode), part in steps.groupby(["method", "mode"], sort=False):
+        valid = part.valid.astype(bool)
+        later = valid & (part.slot > 0)
+        fc_fc = later & (part.previous_kind == "fc") & (part.kind == "fc")
+        distinct = part[later].drop_duplicates(["seed", "prefix"]) if "prefix" in part else part[later]
+        rows.append({"method": method, "mode": mode, "steps": len(part), "invalid": int((~valid).sum()),
+                     "first layers": int((valid & (part.slot == 0)).sum()), "valid after first": int(later.sum()),
+                     "distinct networks after first": len(distinct), "fc -> fc": int(fc_fc.sum())})
+    return pd.DataFrame(rows, columns=["method", "mode", "steps", "invalid", "first layers", "valid after first",
+                                       "distinct networks after first", "fc -> fc"])
 
 
 def layer_pairs(steps: pd.DataFrame) -> pd.DataFrame:
@@ -44,20 +75,6 @@ def layer_pairs(steps: pd.DataFrame) -> pd.DataFrame:
     })
     table["share"] = table["count"] / table["count"].sum()
     return table.reset_index()[["pair", "count", "share", "mean_reward", "se_reward", "mean_accuracy"]]
-
-
-def fc_stacking_effect(steps: pd.DataFrame) -> dict[str, float]:
-    """Mean reward of ``fc -> fc`` steps minus that of every other pair, with a Mann-Whitney p-value."""
-    valid = steps[(steps.valid.astype(bool)) & (steps.slot > 0)]
-    fc_fc = valid[(valid.previous_kind == "fc") & (valid.kind == "fc")].reward.to_numpy(float)
-    other = valid[~((valid.previous_kind == "fc") & (valid.kind == "fc"))].reward.to_numpy(float)
-    if len(fc_fc) == 0 or len(other) == 0:
-        return {"difference": float("nan"), "p_value": float("nan"), "n_fc_fc": len(fc_fc), "n_other": len(other),
-                "mean_fc_fc": float(np.mean(fc_fc)) if len(fc_fc) else float("nan"),
-                "mean_other": float(np.mean(other)) if len(other) else float("nan")}
-    p = stats.mannwhitneyu(fc_fc, other, alternative="less").pvalue if len(fc_fc) > 1 and len(other) > 1 else float("nan")
-    return {"difference": float(fc_fc.mean() - other.mean()), "p_value": float(p), "n_fc_fc": len(fc_fc),
-            "n_other": len(other), "mean_fc_fc": float(fc_fc.mean()), "mean_other": float(other.mean())}
 
 
 def attention_frame(result: TRLResult, readout: str) -> pd.DataFrame:
@@ -83,37 +100,10 @@ def attention_frame(result: TRLResult, readout: str) -> pd.DataFrame:
     return frame
 
 
-def spearman_with_ci(x: np.ndarray, y: np.ndarray, n_boot: int = 2000, seed: int = 0,
-                     level: float = 0.95) -> dict[str, float]:
-    """Spearman's rho, its two-sided p-value and a percentile bootstrap confidence interval."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    n = len(x)
-    nan = {"rho": float("nan"), "p_value": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": n}
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return nan
-    rho, p = stats.spearmanr(x, y)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        if np.ptp(x[idx]) > 0 and np.ptp(y[idx]) > 0:
-            boots.append(stats.spearmanr(x[idx], y[idx])[0])
-    if not boots:
-        return {"rho": float(rho), "p_value": float(p), "ci_low": float("nan"), "ci_high": float("nan"), "n": n}
-    alpha = (1 - level) / 2
-    return {"rho": float(rho), "p_value": float(p), "ci_low": float(np.quantile(boots, alpha)),
-            "ci_high": float(np.quantile(boots, 1 - alpha)), "n": n}
-
-
-def mean_and_se(values: np.ndarray) -> tuple[float, float]:
-    values = np.asarray(values, float)
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return float("nan"), float("nan")
-    se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
-    return float(values.mean()), float(se)
+def mean_se_text(values: Any) -> str:
+    """``mean ± s.e.`` of the finite values (``n/a`` when there are none; no s.e. below two)."""
+    m, se, _ = mean_and_se(values)
+    return "n/a" if np.isnan(m) else (f"{m:.4f}" if np.isnan(se) else f"{m:.4f} ± {se:.4f}")
 
 
 def architecture_table(final: pd.DataFrame, input_shape: tuple[int, ...] = (1, 28, 28)) -> pd.DataFrame:
@@ -137,5 +127,4 @@ def slot_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
                          "mean_reward": grouped.reward.mean()}).reset_index()
 
 
-__all__ = ["architecture_table", "attention_frame", "fc_stacking_effect", "layer_pairs", "mean_and_se",
-                      "slot_table", "spearman_with_ci", "steps_frame"]
+__all__ = ["architecture_table", "attention_frame", "layer_pairs", "mean_se_text", "slot_table", "step_counts", "steps_frame"]

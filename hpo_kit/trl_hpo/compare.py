@@ -12,7 +12,6 @@ Fairness rules:
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_kit.data.splits import Splits
+from hpo_kit.stats import mean_and_se
 from hpo_kit.train.networks import build_network
 from hpo_kit.train.trainer import TrainSettings, train
 from hpo_kit.trial import trial_seed
@@ -107,11 +107,8 @@ def curves_frame(runs: list[MethodRun], budget_s: float, n_points: int = 200) ->
     for method in dict.fromkeys(r.method for r in runs):
         per_seed = np.array([best_so_far(r.env.history, times) for r in runs if r.method == method])
         for j, t in enumerate(times):
-            values = per_seed[:, j][~np.isnan(per_seed[:, j])]
-            n = len(values)
-            rows.append({"method": method, "label": METHODS[method], "time_s": t, "n_seeds": n,
-                         "mean": values.mean() if n else np.nan,
-                         "se": values.std(ddof=1) / math.sqrt(n) if n > 1 else np.nan})
+            mean, se, n = mean_and_se(per_seed[:, j])
+            rows.append({"method": method, "label": METHODS[method], "time_s": t, "n_seeds": n, "mean": mean, "se": se})
     return pd.DataFrame(rows)
 
 
