@@ -17,6 +17,7 @@ One ``seed`` seeds the searcher and (through a separate stream) the bracket samp
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import fields
 from typing import Any
 
@@ -42,6 +43,13 @@ BACKENDS = ("sequential", "local", "dask", "simulator")
 _FIFO_OPTIONS = ("max_trials",)
 _SYNC_OPTIONS = ("brackets", "n_iterations", "overlap_brackets")
 _ASYNC_OPTIONS = ("brackets", "max_trials")
+
+
+def _plain_int(value: Any) -> Any:
+    """``np.int64(3)`` -> ``3``; anything else (bools, floats, text) unchanged, for the checks to refuse."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "bool_":
+        return int(value)
+    return value
 
 
 def _check_space(space: Any) -> None:
@@ -113,6 +121,8 @@ def make_scheduler(method: str, space: ConfigurationSpace, min_resource: int, ma
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     _check_space(space)
+    # numpy integers (a resource or seed taken from an array) are integers: plain ints from here on
+    min_resource, max_resource, eta, seed = (_plain_int(v) for v in (min_resource, max_resource, eta, seed))
     check_resources(min_resource, max_resource, eta)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
@@ -149,11 +159,12 @@ def make_backend(name: str, n_workers: int | None = None, address: str | None = 
 
     ``n_workers`` is required for local and simulator, optional for dask with an ``address`` (all
     the cluster's worker threads), 1 or None for sequential. Options: ``timeout`` (all; seconds,
-    virtual for the simulator), ``start_method`` (local), ``processes`` (dask),
-    ``charge_decision_time`` (simulator).
+    virtual for the simulator), ``start_method`` (local), ``processes`` (dask: worker processes by
+    default, False for threads of this process), ``lost_after`` (dask: seconds without workers before
+    the run stops with an error), ``charge_decision_time`` (simulator).
     """
     allowed = {"sequential": ("timeout",), "local": ("timeout", "start_method"),
-               "dask": ("timeout", "processes"), "simulator": ("timeout", "charge_decision_time")}
+               "dask": ("timeout", "processes", "lost_after"), "simulator": ("timeout", "charge_decision_time")}
     if name not in allowed:
         raise ValueError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
     unknown = sorted(set(options) - set(allowed[name]))

@@ -181,10 +181,25 @@ def validate_values(specs: Mapping[str, ParamSpec], values: Mapping[str, Any], o
     return {k: validate_value(specs[k], v, origin) for k, v in values.items()}
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (lines {seen[key]} and {key_node.start_mark.line + 1}); "
+                    "keep one", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_params_file(path: Path) -> dict[str, Any]:
-    """A profile's YAML file as a dict (an empty file is an empty dict)."""
+    """A profile's YAML file as a dict (an empty file is an empty dict); a key given twice is an error."""
     try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        data = yaml.load(Path(path).read_text(), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as e:
         raise ParameterError(f"{path}: not valid YAML ({e})") from None
     if not isinstance(data, dict):

@@ -1,6 +1,10 @@
 """The run log: one JSON object per line in ``<run_dir>/trials.jsonl``, appended as events happen.
 
-Line 1 describes the run (``"event": "run"``: seed, scheduler, searcher, objective, backend).
+Line 1 describes the run (``"event": "run"``): the run seed and the settings of the scheduler,
+searcher, objective and backend (seeds included; :func:`hpo_kit.tuner.describe_settings`), and the
+kit's version and commit. A resumed run must have the same settings, field by field (the kit's
+version and commit may differ). ``trials.lock`` beside the log (:class:`RunLock`) lets only one run
+use a run folder at a time.
 Every later line is one event, written and flushed the moment it happens, so a killed run keeps
 everything up to its last event and can be resumed (:func:`hpo_kit.tuner.run_hpo`):
 
@@ -32,9 +36,12 @@ simulator, whose runs are cheap to redo and write thousands of lines per second.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import socket
+import time as _time
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +52,29 @@ from hpo_kit.backends.base import Finished
 from hpo_kit.trial import Evaluation, Failure, Job
 
 LOG_NAME = "trials.jsonl"
-FORMAT_VERSION = 1
+LOCK_NAME = "trials.lock"
+#: 2: the header describes the settings (seeds included) of scheduler, searcher, objective, backend
+FORMAT_VERSION = 2
 JOB_EVENTS = ("start", "promote")
 COMPLETION_EVENTS = ("result", "failure")
 DECISION_EVENTS = ("continue", "pause", "stop", "completed")
 #: fields that identify an event independently of timing: compared when a resumed run replays its log
-KEY_FIELDS = ("event", "trial_id", "resource")
+#: (``config`` too, where the event has one: the same trial id with another configuration is
+#: another run, and its logged loss must not be credited to the new configuration)
+KEY_FIELDS = ("event", "trial_id", "resource", "previous_resource", "config")
+#: the fields every event of a kind must have (read_log rejects a line that lacks one)
+REQUIRED_FIELDS = {
+    "start": ("trial_id", "resource", "previous_resource", "time", "config"),
+    "promote": ("trial_id", "resource", "previous_resource", "time", "config"),
+    "result": ("trial_id", "resource", "previous_resource", "loss", "cost", "started", "time", "worker"),
+    "failure": ("trial_id", "resource", "previous_resource", "reason", "cost", "started", "time", "worker"),
+    "continue": ("trial_id", "resource", "time"),
+    "pause": ("trial_id", "resource", "time"),
+    "stop": ("trial_id", "resource", "time"),
+    "completed": ("trial_id", "resource", "time"),
+}
+_WHAT_TO_DO = ("Restore the file from a copy, or start over with resume=False (or another run_dir); "
+               "load_log cannot read it either.")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -149,12 +173,22 @@ class RunLog:
         self.exact = exact
         self._replay = replay_lines or []
         self._position = 0
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._written = 0
+        try:
+            self._file = open(self.path, "a", encoding="utf-8")
+        except OSError as error:
+            raise write_error(self.path, error) from error
 
     @property
     def replaying(self) -> bool:
         """True while written events are still checked against the old log rather than appended."""
         return self._position < len(self._replay)
+
+    @property
+    def position(self) -> int:
+        """How many events (after the header) were written or checked against the old log so far."""
+        return self._position if self.replaying else len(self._replay) + self._written
+
 
     def write(self, record: dict[str, Any]) -> None:
         line = dumps(record)
@@ -162,21 +196,26 @@ class RunLog:
             logged = self._replay[self._position]
             self._position += 1
             if self.exact:
-                same = logged == line
+                differ = [] if logged == line else ["the line"]
             else:
-                old = json.loads(logged)
-                same = all(old.get(k) == record.get(k) for k in KEY_FIELDS)
-            if not same:
+                old, new = json.loads(logged), json.loads(line)
+                differ = [k for k in KEY_FIELDS if old.get(k) != new.get(k)]
+            if differ:
                 raise ResumeMismatch(
-                    f"resuming {self.path}: line {self._position + 1} of the log is\n  {logged}\nbut the "
-                    f"resumed run produced\n  {line}\nThe run was started with other settings (seed, method, "
-                    "objective or code). Use a new run_dir, or resume=False to start over."
+                    f"resuming {self.path}: line {self._position + 1} of the log differs in "
+                    f"{', '.join(differ)}: the log has\n  {logged}\nbut the resumed run produced\n  {line}\n"
+                    "The run was started with other settings (seed, method, objective or code). Use a new "
+                    "run_dir, or resume=False to start over."
                 )
             return
-        self._file.write(line + "\n")
-        self._file.flush()
-        if self.fsync:
-            os.fsync(self._file.fileno())
+        self._written += 1
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+            if self.fsync:
+                os.fsync(self._file.fileno())
+        except OSError as error:
+            raise write_error(self.path, error) from error
 
     def close(self) -> None:
         if not self._file.closed:
@@ -187,6 +226,84 @@ class RunLog:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def write_error(path: Path, error: OSError) -> OSError:
+    """The same OSError, saying which file could not be written and what to do (disk full, ...)."""
+    hint = " (the disk is full: free space, then resume the run)" if error.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+    return type(error)(error.errno, f"cannot write {path}: {error.strerror or error}{hint}")
+
+
+class RunDirLocked(RuntimeError):
+    """Another run holds this run folder."""
+
+
+class RunLock:
+    """One run per run folder: an exclusive ``flock`` on ``<run_dir>/trials.lock``, held for the run.
+
+    Two runs appending to one log would interleave two histories that can never be resumed; the
+    second run fails at once instead, naming the folder and the holder (pid, host, since when). The
+    operating system drops the lock when its holder dies (even ``kill -9``), so a killed run never
+    leaves a stale lock behind. On systems without ``fcntl`` (Windows) no lock is taken.
+    """
+
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> "RunLock":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return self
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
+            os.close(fd)
+            try:
+                who = json.loads(holder)
+                who = f"pid {who['pid']} on {who['host']}, since {who['since']}"
+            except (ValueError, KeyError, TypeError):
+                who = "a process that has not written its name yet"
+            raise RunDirLocked(
+                f"run folder {self.run_dir} is in use by another run ({who}); wait for it to end, or use "
+                "another run_dir (two runs in one folder would mix their logs)"
+            ) from None
+        except OSError as error:
+            if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                os.close(fd)
+                raise
+            # a file system without locks (some network mounts): run unlocked, as before locks existed
+            import warnings
+
+            warnings.warn(f"cannot lock {self.path} ({error.strerror}); make sure no other run uses "
+                          f"{self.run_dir} at the same time", RuntimeWarning, stacklevel=3)
+            os.close(fd)
+            return self
+        holder = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                             "since": _time.strftime("%Y-%m-%d %H:%M:%S")})
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, holder.encode() + b"\n", 0)
+        except OSError as error:
+            os.close(fd)
+            raise write_error(self.path, error) from error
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)     # closing the descriptor releases the flock
+            self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -203,13 +320,40 @@ def read_log(path: str | Path, repair: bool = False) -> tuple[list[str], list[di
     events = []
     for number, line in enumerate(lines, start=1):
         try:
-            events.append(json.loads(line))
+            event = json.loads(line)
         except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: line {number} is not valid JSON ({error}); the log is damaged") from error
+            raise ValueError(f"{path}: line {number} is not valid JSON ({error}); the log is damaged. "
+                             f"{_WHAT_TO_DO}") from error
+        _check_event(path, number, event)
+        events.append(event)
     if repair and end < len(data):
         with open(path, "r+b") as file:
             file.truncate(end)
     return lines, events
+
+
+def _check_event(path: Path, number: int, event: Any) -> None:
+    """A line that is valid JSON but not an event of this format: name the file, line and field."""
+    if not isinstance(event, dict) or "event" not in event:
+        raise ValueError(f"{path}: line {number} is not an event (no 'event' field); the log is damaged. {_WHAT_TO_DO}")
+    kind = event["event"]
+    if number == 1:
+        if kind != "run":
+            raise ValueError(f"{path}: line 1 must be the run header (event 'run'), got event {kind!r}; "
+                             f"this is not a run log of hpo_kit. {_WHAT_TO_DO}")
+        return
+    if kind not in REQUIRED_FIELDS:
+        raise ValueError(f"{path}: line {number} has unknown event {kind!r} (expected one of "
+                         f"{list(REQUIRED_FIELDS)}); the log is damaged. {_WHAT_TO_DO}")
+    missing = [name for name in REQUIRED_FIELDS[kind] if name not in event]
+    if missing:
+        raise ValueError(f"{path}: line {number} ({kind} event) lacks the field(s) {missing}; the log is "
+                         f"damaged. {_WHAT_TO_DO}")
+    for name in ("trial_id", "resource"):
+        value = event[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{path}: line {number} ({kind} event) has {name}={value!r}, expected an "
+                             f"integer; the log is damaged. {_WHAT_TO_DO}")
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:

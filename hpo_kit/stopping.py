@@ -1,16 +1,21 @@
 """When a tuning run ends: a budget of time, of evaluations or of total resource (epochs)."""
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 
-def _check_limit(name: str, value, integer: bool) -> None:
+def _check_limit(name: str, value, integer: bool):
+    """The limit as a plain int/float (numpy scalars accepted); NaN and inf are refused up front:
+    ``elapsed >= nan`` is never true, so such a limit would silently mean "no limit"."""
     if value is None:
-        return
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
-        what = "an integer" if integer else "a number"
-        raise ValueError(f"{name} must be {what} > 0 or None (no limit), got {value!r}")
+        return None
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value <= 0:
+        what = "an integer" if integer else "a finite number"
+        raise ValueError(f"{name} must be {what} > 0, or None for no limit; got {value!r}")
+    return int(value) if integer else float(value)
 
 
 @dataclass(frozen=True)
@@ -26,9 +31,8 @@ class StopCriteria:
     max_total_resource: float | None = None  # epochs spent: sum of (resource - previous_resource) of finished jobs
 
     def __post_init__(self) -> None:
-        _check_limit("max_time", self.max_time, integer=False)
-        _check_limit("max_evaluations", self.max_evaluations, integer=True)
-        _check_limit("max_total_resource", self.max_total_resource, integer=False)
+        for name, integer in (("max_time", False), ("max_evaluations", True), ("max_total_resource", False)):
+            object.__setattr__(self, name, _check_limit(name, getattr(self, name), integer))
 
     @property
     def is_bounded(self) -> bool:

@@ -8,6 +8,7 @@ what keeps them swappable (the Syne Tune separation).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,8 @@ class Evaluation:
 
     @property
     def is_valid(self) -> bool:
-        return isinstance(self.loss, (int, float)) and math.isfinite(self.loss)
+        loss = as_real(self.loss)
+        return loss is not None and math.isfinite(loss)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,16 @@ class Failure:
 
     reason: str
     cost: float = 0.0
+
+
+def as_real(value: Any) -> float | None:
+    """``value`` as a float when it is a real number (numpy scalars included), else None.
+
+    Booleans are not numbers here: ``True`` as a loss is a bug in the objective, not a loss of 1.
+    """
+    if isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
 
 
 def trial_seed(run_seed: int, trial_id: int) -> int:

@@ -21,8 +21,11 @@ uninterrupted run's.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,8 @@ from hpo_kit.backends.base import Backend
 from hpo_kit.backends.replay import ReplayBackend
 from hpo_kit.objectives.base import Objective
 from hpo_kit.runlog import (
-    COMPLETION_EVENTS, FORMAT_VERSION, LOG_NAME, RunLog, completion_record, decision_record, dumps,
-    events_frame, job_record, read_events, read_log,
+    COMPLETION_EVENTS, FORMAT_VERSION, LOG_NAME, RunLock, RunLog, completion_record, decision_record, dumps,
+    events_frame, job_record, read_log, write_error,
 )
 from hpo_kit.schedulers.base import Scheduler, TrialStatus
 from hpo_kit.stopping import StopCriteria
@@ -109,20 +112,135 @@ def best_from_events(events: list[dict[str, Any]]) -> tuple[dict[str, Any] | Non
     return configs.get(best["trial_id"]), best["loss"], best["trial_id"], top
 
 
-def _describe(thing: Any) -> Any:
+#: header fields that say which code made the log: recorded, but not compared on resume (a bug fix
+#: in the kit must not make old runs unresumable; a change that alters decisions is still caught,
+#: event by event, by the replay)
+INFORMATIONAL_FIELDS = ("kit",)
+
+
+def _digest(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
+
+
+def _summary(value: Any, depth: int = 0) -> Any:
+    """A JSON value that changes when ``value`` does, and is the same in every process.
+
+    Only types whose text form is stable are described (numbers, text, containers of them, numpy
+    arrays, dataclasses, search spaces); anything else by its type name, so that no memory address
+    or hash-seed-dependent order can make two equal runs' headers differ.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return value.item() if hasattr(value, "item") else value
+    if isinstance(value, np.ndarray):
+        return {"array": list(value.shape), "dtype": value.dtype.str,
+                "sha256": _digest(np.ascontiguousarray(value).tobytes() + value.dtype.str.encode())}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _summary(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
+    if type(value).__name__ == "ConfigurationSpace":
+        return {"space": _digest(str(value))}
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        if isinstance(value, (set, frozenset)):
+            try:
+                value = sorted(value)
+            except TypeError:
+                return type(value).__name__
+        if isinstance(value, dict):
+            summary: Any = {str(k): _summary(v, depth + 1) for k, v in value.items()}
+        else:
+            summary = [_summary(v, depth + 1) for v in value]
+        text = json.dumps(summary, sort_keys=True, default=str)
+        if depth >= 2 or len(text) > 400:        # long lists (candidates, tables): a digest
+            return {"items": len(value), "sha256": _digest(text)}
+        return summary
+    if type(value).__module__.startswith("hpo_kit.") and hasattr(value, "__dict__") and depth < 2:
+        # the kit's own helper objects (a searcher's candidate pool, encoder): their public state
+        inner = {"name": type(value).__name__}
+        inner.update({k: _summary(v, depth + 1) for k, v in vars(value).items() if not k.startswith("_")})
+        return inner
+    return type(value).__name__
+
+
+def describe_settings(thing: Any) -> dict[str, Any]:
+    """What the log header records about a scheduler, searcher, objective or backend.
+
+    ``thing.describe()`` when it has one (the object then decides what its settings are), else its
+    public attributes (seeds, configs, limits; see :func:`_summary`), plus the class.
+    """
     describe = getattr(thing, "describe", None)
-    return describe() if callable(describe) else type(thing).__name__
+    if callable(describe):
+        settings = dict(describe())
+    else:
+        settings = {"name": type(thing).__name__}
+        for name, value in vars(thing).items() if hasattr(thing, "__dict__") else ():
+            if not name.startswith("_") and name != "name":
+                settings[name] = _summary(value)
+    settings["class"] = f"{type(thing).__module__}.{type(thing).__qualname__}"
+    return json.loads(dumps(settings))
+
+
+def _kit_version() -> dict[str, Any]:
+    """The kit's version and commit (read from .git, no git process), when known."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("hpo-repro-kit")
+    except metadata.PackageNotFoundError:
+        version = None
+    commit = None
+    git_dir = Path(__file__).resolve().parent.parent / ".git"
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            ref = head[5:]
+            if (git_dir / ref).exists():
+                commit = (git_dir / ref).read_text().strip()
+            elif (git_dir / "packed-refs").exists():
+                for line in (git_dir / "packed-refs").read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        commit = line.split()[0]
+        else:
+            commit = head
+    except OSError:
+        pass
+    return {"version": version, "commit": commit}
+
+
+def _backend_settings(backend: Backend) -> dict[str, Any]:
+    settings = {"name": type(backend).__name__, "n_workers": backend.n_workers,
+                "timeout": getattr(backend, "timeout", None)}
+    for name in ("charge_decision_time", "decision_clock"):       # the simulator's clock rules
+        if hasattr(backend, name):
+            settings[name] = getattr(backend, name)
+    return settings
 
 
 def _header(objective: Objective, scheduler: Scheduler, backend: Backend, seed: int) -> dict[str, Any]:
     return {
-        "event": "run", "format": FORMAT_VERSION, "seed": seed, "scheduler": _describe(scheduler),
-        "searcher": _describe(scheduler.searcher), "objective": type(objective).__name__,
-        "backend": type(backend).__name__, "n_workers": backend.n_workers,
+        "event": "run", "format": FORMAT_VERSION, "seed": seed, "scheduler": describe_settings(scheduler),
+        "searcher": describe_settings(scheduler.searcher), "objective": describe_settings(objective),
+        "backend": _backend_settings(backend), "n_workers": backend.n_workers, "kit": _kit_version(),
     }
 
 
-def _validate(objective, scheduler, backend, seed, stop) -> None:
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the header fields that differ (``scheduler.seed``, ``objective.noise_std``)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in sorted(set(old) | set(new), key=str):
+            found += _differences(old.get(key), new.get(key), f"{prefix}{key}.")
+        return found
+    return [] if old == new else [prefix.rstrip(".")]
+
+
+def _lookup(record: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        record = record.get(part) if isinstance(record, dict) else None
+    return record
+
+
+def _validate(objective, scheduler, backend, run_dir, seed, stop, resume, fsync) -> int:
     if not isinstance(objective, Objective):
         raise TypeError(f"objective must follow hpo_kit.objectives.base.Objective (space, min_resource, "
                         f"max_resource, evaluate), got {type(objective).__name__}")
@@ -130,8 +248,13 @@ def _validate(objective, scheduler, backend, seed, stop) -> None:
         raise TypeError(f"scheduler must be a hpo_kit.schedulers.base.Scheduler, got {type(scheduler).__name__}")
     if not isinstance(backend, Backend):
         raise TypeError(f"backend must be a hpo_kit.backends.base.Backend, got {type(backend).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if run_dir is None or not isinstance(run_dir, (str, Path)) or str(run_dir) == "":
+        raise ValueError(f"run_dir must be a folder path (str or pathlib.Path) for the run log, got {run_dir!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    for name, value in (("resume", resume), ("fsync", fsync)):
+        if not isinstance(value, bool) and not (name == "fsync" and value is None):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
     if not isinstance(stop, StopCriteria):
         raise TypeError(f"stop must be a StopCriteria, got {type(stop).__name__}")
     finite = scheduler.is_finite()
@@ -143,6 +266,7 @@ def _validate(objective, scheduler, backend, seed, stop) -> None:
             f"the scheduler's resources [{scheduler.min_resource}, {scheduler.max_resource}] must lie within the "
             f"objective's [{objective.min_resource}, {objective.max_resource}]"
         )
+    return int(seed)
 
 
 def _open_log(log_path: Path, header: dict[str, Any], resume: bool, deterministic: bool, fsync: bool,
@@ -150,19 +274,24 @@ def _open_log(log_path: Path, header: dict[str, Any], resume: bool, deterministi
     """A fresh log, or the existing one plus a ReplayBackend to walk through its history."""
     lines, records = read_log(log_path, repair=True) if resume and log_path.exists() else ([], [])
     if not lines:
-        log_path.write_text(dumps(header) + "\n", encoding="utf-8")
+        try:
+            log_path.write_text(dumps(header) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise write_error(log_path, error) from error
         return RunLog(log_path, fsync=fsync), backend
     old_header, records = records[0], records[1:]
     new_header = json.loads(dumps(header))
-    different = sorted(k for k in set(old_header) | set(new_header) if old_header.get(k) != new_header.get(k))
+    different = [name for name in _differences(old_header, new_header)
+                 if name.split(".")[0] not in INFORMATIONAL_FIELDS]
     if different:
-        details = "; ".join(f"{k}: logged {old_header.get(k)!r}, now {new_header.get(k)!r}" for k in different)
+        details = "; ".join(f"{k}: logged {_lookup(old_header, k)!r}, now {_lookup(new_header, k)!r}"
+                            for k in different)
         raise ValueError(f"cannot resume {log_path}: it was made by a different run ({details}). "
                          "Use another run_dir, or resume=False to start over.")
     completions = [r for r in records if r["event"] in COMPLETION_EVENTS]
     resume_time = max((r["time"] for r in records if r.get("time") is not None), default=0.0)
     log = RunLog(log_path, fsync=fsync, replay_lines=lines[1:], exact=deterministic)
-    return log, ReplayBackend(backend, completions, resume_time)
+    return log, ReplayBackend(backend, completions, resume_time, source=str(log_path))
 
 
 def _progress_bar(stop: StopCriteria, enabled: bool):
@@ -200,20 +329,28 @@ def run_hpo(
     ``fsync`` forces every log line to disk (default: yes for real backends, no for the simulator,
     see :mod:`hpo_kit.runlog`). The backend is closed at the end.
     """
-    _validate(objective, scheduler, backend, seed, stop)
+    seed = _validate(objective, scheduler, backend, run_dir, seed, stop, resume, fsync)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / LOG_NAME
     deterministic = backend.deterministic
     if fsync is None:
         fsync = not deterministic
-    backend.start(objective, seed)   # first: a backend that cannot run the objective fails before any file is written
+    lock = RunLock(run_dir).acquire()   # a second run on this folder fails here, before touching the log
     try:
-        log, engine = _open_log(log_path, _header(objective, scheduler, backend, seed), resume, deterministic,
-                                fsync, backend)
-    except BaseException:
-        backend.close()
-        raise
+        header = _header(objective, scheduler, backend, seed)
+        backend.start(objective, seed)  # a backend that cannot run the objective fails before the log is written
+        try:
+            log, engine = _open_log(log_path, header, resume, deterministic, fsync, backend)
+        except BaseException:
+            backend.close()
+            raise
+        return _run_loop(objective, scheduler, stop, progress, log, engine, log_path, run_dir, deterministic)
+    finally:
+        lock.release()
+
+
+def _run_loop(objective, scheduler, stop, progress, log, engine, log_path, run_dir, deterministic) -> HPOResult:
     n_logged = engine.n_logged if isinstance(engine, ReplayBackend) else 0
 
     bar, measure = _progress_bar(stop, progress)
@@ -265,7 +402,13 @@ def run_hpo(
         log.close()
         engine.close()
 
-    events = read_events(log_path)
+    lines, events = read_log(log_path)
+    if log.replaying:
+        # Resumed with a smaller limit than the log already holds (max_evaluations=100 on a
+        # 300-evaluation log): the result describes the run that was asked for, i.e. the part of
+        # the log replayed before the limit was reached, as a fresh run with that limit would
+        # give. The file keeps all of its lines, so a later resume with the larger limit goes on.
+        events = events[:1 + log.position]
     frame = events_frame(events[1:])
     config, loss, trial_id, resource = best_from_events(events)
     return HPOResult(

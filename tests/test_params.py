@@ -66,3 +66,14 @@ def test_bad_parameters_cells_are_rejected(cell, words):
         parse_parameters_cell(cell)
     for w in words:
         assert w in str(err.value)
+
+
+def test_a_key_given_twice_in_a_params_file_is_an_error(tmp_path):
+    from hpo_kit.params import read_params_file
+
+    path = tmp_path / "nb.yaml"
+    path.write_text("seed: 1\nlr: 0.1\nseed: 2\n")
+    with pytest.raises(ParameterError, match=r"nb.yaml.*key 'seed' is given twice \(lines 1 and 3\)"):
+        read_params_file(path)
+    path.write_text("seed: 1\nnested: {a: 1, b: 2}\n")
+    assert read_params_file(path) == {"seed": 1, "nested": {"a": 1, "b": 2}}

@@ -144,7 +144,7 @@ def test_load_log_columns(tmp_path):
     log = load_log(tmp_path)
     header = read_events(tmp_path / "trials.jsonl")[0]
     assert header["event"] == "run" and header["seed"] == 7 and header["n_workers"] == 3
-    assert header["scheduler"]["variant"] == "promotion" and header["objective"] == "SlowTabular"
+    assert header["scheduler"]["variant"] == "promotion" and header["objective"]["name"] == "SlowTabular"
     for column in ("event", "trial_id", "resource", "previous_resource", "bracket", "rung", "loss", "cost",
                    "started", "time", "worker", "reason", "config_learning_rate", "config_width",
                    "config_dropout", "info_test_error", "info_row"):

@@ -1,11 +1,30 @@
 """A backend decides *where* jobs run: in process, in worker processes, on Dask, or on a simulated clock."""
 from __future__ import annotations
 
+import math
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from hpo_kit.objectives.base import Objective
 from hpo_kit.trial import Evaluation, Failure, Job
+
+
+def check_n_workers(n_workers) -> int:
+    """``n_workers`` as an int (numpy integers accepted), or a ValueError naming the rule."""
+    if isinstance(n_workers, bool) or not isinstance(n_workers, numbers.Integral) or n_workers < 1:
+        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    return int(n_workers)
+
+
+def check_timeout(timeout) -> float | None:
+    """``timeout`` as a float, or None; NaN and inf are refused here (they would busy-spin or never fire)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not math.isfinite(timeout) \
+            or timeout <= 0:
+        raise ValueError(f"timeout must be a finite number of seconds > 0, or None for no time-out; got {timeout!r}")
+    return float(timeout)
 
 
 @dataclass(frozen=True)

@@ -22,37 +22,38 @@ Time-outs: a running call in a ``ProcessPoolExecutor`` cannot be cancelled (Pyth
 way to stop one worker), so when a job exceeds ``timeout`` the job is marked failed and the whole
 pool is *recycled*: its processes are terminated and a fresh pool starts. The other jobs that were
 running on the old pool are submitted again to the new one and start over (their earlier progress
-is lost; live-training objectives that checkpoint per epoch lose less). If a worker process dies
-(e.g. killed for lack of memory) the pool breaks and every job running on it is marked failed.
+is lost; live-training objectives that checkpoint per epoch lose less).
+
+Crashes: if a worker process dies (``os._exit`` in the objective, a segfault, the OOM killer) the
+pool breaks. Each worker reports which job it starts (job number and pid, through a pipe), so the
+job whose process died is marked failed ("worker process ... died while running this job") and
+the other jobs of the broken pool, innocent, are run again on a fresh pool. Workers die with the
+process that started them (a watchdog thread, and on Linux ``PR_SET_PDEATHSIG``): a killed
+notebook or run leaves no orphaned worker behind.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
+import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from hpo_kit.backends.base import Backend, Finished
+from hpo_kit.backends.base import Backend, Finished, check_n_workers, check_timeout
 from hpo_kit.backends.sequential import evaluate_safely
 from hpo_kit.objectives.base import Objective
 from hpo_kit.trial import Evaluation, Failure, Job
 
 START_METHODS = ("spawn", "forkserver")
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def check_n_workers(n_workers) -> None:
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
-
-
-def check_timeout(timeout) -> None:
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise ValueError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
+__all__ = ["ExecutorBackend", "LocalProcessBackend", "check_n_workers", "check_timeout",
+           "limit_threads_in_this_process", "die_with_parent"]
 
 
 def limit_threads_in_this_process() -> None:
@@ -63,21 +64,61 @@ def limit_threads_in_this_process() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def die_with_parent(owner_pid: int, interval: float = 0.5) -> None:
+    """End this worker process when ``owner_pid`` (the run) or this process's parent dies.
+
+    A worker killed with its run is the only way a ``kill -9`` of the run does not leave workers
+    (and the resource tracker they keep open) running forever. On Linux the kernel sends SIGKILL
+    when the parent exits (``PR_SET_PDEATHSIG``); the thread covers other systems and the
+    forkserver start method, where the parent is the fork server rather than the run itself.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+            pass
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent or not _alive(owner_pid):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 # -- what runs inside a worker process ---------------------------------------------------------
 _worker_objective: Objective | None = None
 _worker_run_seed = 0
+_worker_starts = None     # a SimpleQueue: (call number, pid, wall time) of every job this worker starts
 
 
-def _init_worker(objective_bytes: bytes, run_seed: int) -> None:
+def _init_worker(objective_bytes: bytes, run_seed: int, starts, owner_pid: int) -> None:
     """Pool initializer: limit threads *before* unpickling (which may import torch), keep the objective."""
-    global _worker_objective, _worker_run_seed
+    global _worker_objective, _worker_run_seed, _worker_starts
+    die_with_parent(owner_pid)
     limit_threads_in_this_process()
     _worker_objective = pickle.loads(objective_bytes)
     _worker_run_seed = run_seed
+    _worker_starts = starts
     limit_threads_in_this_process()
 
 
-def _run_job_in_worker(job: Job) -> Evaluation | Failure:
+def _run_job_in_worker(job: Job, call: int) -> Evaluation | Failure:
+    # SimpleQueue.put writes to the pipe before returning, so the report survives an os._exit
+    # that follows at once (a Queue's feeder thread would lose it).
+    _worker_starts.put((call, os.getpid(), time.time()))
     return evaluate_safely(_worker_objective, job, _worker_run_seed)
 
 
@@ -91,37 +132,70 @@ def _ping() -> int:
 class _Running:
     job: Job
     worker: int        # slot 0..n_workers-1 (a logical worker id, the same on every backend)
-    started: float
+    started: float     # backend clock: submission, until the worker reports the real start
     order: int         # submission number: breaks ties between jobs done at the same moment
     generation: int    # which pool ran it (LocalProcessBackend replaces a broken pool)
+    call: int = 0      # number of the current attempt (a job re-run after a crash gets a new one)
+    confirmed: bool = False  # True once ``started`` is the time the job really started
+    resubmits: int = 0
 
 
 class ExecutorBackend(Backend):
-    """Jobs run on a ``concurrent.futures.Executor`` made by the subclass (``_submit_call``)."""
+    """Jobs run on a ``concurrent.futures.Executor`` made by the subclass (``_submit_call``).
+
+    Infrastructure errors (a future that raised: the objective's own errors are already failures)
+    go to ``_outcome_after_error``, which either blames the job (a Failure) or runs it again
+    (``_resubmit``: an innocent job caught in a crash). A job re-run more than ``MAX_RESUBMITS``
+    times fails with the last error, so a broken executor cannot loop forever.
+    """
 
     deterministic = False
+    MAX_RESUBMITS = 3
 
     def __init__(self, n_workers: int, timeout: float | None = None):
-        check_n_workers(n_workers)
-        check_timeout(timeout)
-        self.n_workers = n_workers
-        self.timeout = timeout
+        self.n_workers = check_n_workers(n_workers)
+        self.timeout = check_timeout(timeout)
         self._running: dict[cf.Future, _Running] = {}
-        self._free_slots = list(range(n_workers))
+        self._decided: dict[cf.Future, Failure] = {}   # outcomes fixed before the future is read
+        self._free_slots = list(range(self.n_workers))
         self._submitted = 0
+        self._calls = 0
         self._generation = 0
         self._t0 = time.perf_counter()
+        self._wall0 = time.time()
 
     # subclass hooks
-    def _submit_call(self, job: Job) -> cf.Future:
+    def _submit_call(self, job: Job, call: int) -> cf.Future:
         raise NotImplementedError
 
-    def _handle_timeout(self, future: cf.Future) -> None:
+    def _handle_timeout(self, future: cf.Future, record: _Running) -> None:
         """Make the timed-out call stop occupying a worker, if the executor allows it."""
         future.cancel()
 
-    def _note_error(self, error: BaseException, record: _Running) -> None:
-        """Called when a future raised (not the objective: infrastructure errors)."""
+    def _outcome_after_error(self, future: cf.Future, record: _Running, error: BaseException) -> Failure | None:
+        """The Failure of a job whose future raised, or None after running the job again."""
+        return Failure(f"worker error: {type(error).__name__}: {error}", cost=self.now() - record.started)
+
+    def _give_up(self, record: _Running, error: BaseException) -> Failure:
+        """The Failure of a job that was run again ``MAX_RESUBMITS`` times and still did not finish."""
+        return Failure(f"worker error after {record.resubmits} re-runs: {type(error).__name__}: {error}",
+                       cost=self.now() - record.started)
+
+    def _confirm_started(self, records: list[_Running]) -> None:
+        """Set ``started`` to when each job really started (the default: it started when submitted)."""
+        for record in records:
+            record.confirmed = True
+
+    def _between_waits(self) -> None:
+        """Called after every wait (health checks, draining reports)."""
+
+    def _poll_interval(self) -> float | None:
+        """Longest wait before ``_between_waits`` runs again (None: only when a job finishes)."""
+        return None
+
+    def wall_to_clock(self, wall: float) -> float:
+        """A worker's ``time.time()`` on this backend's clock."""
+        return wall - self._wall0
 
     def now(self) -> float:
         return time.perf_counter() - self._t0
@@ -135,43 +209,82 @@ class ExecutorBackend(Backend):
             raise RuntimeError(f"all {self.n_workers} workers are busy; call wait_one first (check free_workers)")
         self._free_slots.sort()
         slot = self._free_slots.pop(0)
-        future = self._submit_call(job)
-        self._running[future] = _Running(job, slot, self.now(), self._submitted, self._generation)
+        call = self._next_call()
+        future = self._submit_call(job, call)
+        self._running[future] = _Running(job, slot, self.now(), self._submitted, self._generation, call)
         self._submitted += 1
 
-    def _finish(self, future: cf.Future, outcome: Evaluation | Failure | None = None) -> Finished:
+    def _next_call(self) -> int:
+        self._calls += 1
+        return self._calls
+
+    def _resubmit(self, future: cf.Future, record: _Running) -> None:
+        """Run ``record.job`` again from the start (it was innocent: another job broke its worker)."""
+        self._running.pop(future, None)
+        record.resubmits += 1
+        record.call = self._next_call()
+        record.started = self.now()
+        record.confirmed = False
+        record.generation = self._generation
+        self._running[self._submit_call(record.job, record.call)] = record
+
+    def _finish(self, future: cf.Future, outcome: Evaluation | Failure) -> Finished:
         record = self._running.pop(future)
         self._free_slots.append(record.worker)
-        if outcome is None:
-            try:
-                outcome = future.result()
-            except BaseException as error:  # noqa: BLE001 - infrastructure failure of one job
-                self._note_error(error, record)
-                outcome = Failure(f"worker error: {type(error).__name__}: {error}", cost=self.now() - record.started)
         return Finished(record.job, outcome, record.started, self.now(), record.worker)
+
+    def _read(self, future: cf.Future) -> Evaluation | Failure | None:
+        """The outcome of a finished future, or None when the job was sent to run again."""
+        if future in self._decided:
+            return self._decided.pop(future)
+        record = self._running[future]
+        try:
+            return future.result()
+        except BaseException as error:  # noqa: BLE001 - infrastructure failure, not the objective's
+            if record.resubmits >= self.MAX_RESUBMITS:
+                return self._give_up(record, error)
+            return self._outcome_after_error(future, record, error)
 
     def wait_one(self) -> Finished:
         if not self._running:
             raise RuntimeError("wait_one called while no job is running")
         while True:
-            done = [f for f in self._running if f.done()]
-            if done:
-                return self._finish(min(done, key=lambda f: self._running[f].order))
-            wait_for = None
-            if self.timeout is not None:
-                first_deadline = min(r.started for r in self._running.values()) + self.timeout
-                wait_for = max(0.0, first_deadline - self.now())
-            cf.wait(list(self._running), timeout=wait_for, return_when=cf.FIRST_COMPLETED)
+            for future in sorted((f for f in self._running if f.done()), key=lambda f: self._running[f].order):
+                if future not in self._running:      # re-submitted while handling another one
+                    continue
+                outcome = self._read(future)
+                if outcome is not None:
+                    return self._finish(future, outcome)
+            waits = [w for w in (self._poll_interval(), self._time_to_deadline()) if w is not None]
+            cf.wait(list(self._running), timeout=min(waits) if waits else None, return_when=cf.FIRST_COMPLETED)
+            self._between_waits()
             if self.timeout is not None and not any(f.done() for f in self._running):
-                expired = [f for f, r in self._running.items() if self.now() - r.started >= self.timeout]
-                if expired:
-                    future = min(expired, key=lambda f: self._running[f].order)
-                    record = self._running[future]
-                    elapsed = self.now() - record.started
-                    finished = self._finish(future, Failure(f"time-out: ran {elapsed:.1f} s > timeout {self.timeout} s",
-                                                            cost=elapsed))
-                    self._handle_timeout(future)
-                    return finished
+                timed_out = self._timed_out()
+                if timed_out is not None:
+                    return timed_out
+
+    def _time_to_deadline(self) -> float | None:
+        if self.timeout is None or not self._running:
+            return None
+        return max(0.0, min(r.started for r in self._running.values()) + self.timeout - self.now())
+
+    def _timed_out(self) -> Finished | None:
+        """Fail the first job that has run longer than the time-out, counted from its real start."""
+        expired = [r for r in self._running.values() if self.now() - r.started >= self.timeout]
+        if not expired:
+            return None
+        self._confirm_started([r for r in expired if not r.confirmed])
+        expired = [(r.order, f) for f, r in self._running.items()
+                   if r.confirmed and self.now() - r.started >= self.timeout]
+        if not expired:
+            return None
+        future = min(expired)[1]
+        record = self._running[future]
+        elapsed = self.now() - record.started
+        finished = self._finish(future, Failure(f"time-out: ran {elapsed:.1f} s > timeout {self.timeout} s",
+                                                cost=elapsed))
+        self._handle_timeout(future, record)
+        return finished
 
 
 class LocalProcessBackend(ExecutorBackend):
@@ -183,12 +296,16 @@ class LocalProcessBackend(ExecutorBackend):
             raise ValueError(f"start_method must be one of {START_METHODS}, got {start_method!r}")
         self.start_method = start_method
         self._executor: cf.ProcessPoolExecutor | None = None
-        self._initargs: tuple[bytes, int] | None = None
+        self._objective_args: tuple[bytes, int] | None = None
+        self._starts = None
+        self._started: dict[int, tuple[int, float]] = {}    # call -> (pid, backend time it started)
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
+        context = multiprocessing.get_context(self.start_method)
+        self._starts = context.SimpleQueue()      # a new pipe per pool: a dead writer may leave it dirty
         pool = cf.ProcessPoolExecutor(
-            max_workers=self.n_workers, mp_context=multiprocessing.get_context(self.start_method),
-            initializer=_init_worker, initargs=self._initargs,
+            max_workers=self.n_workers, mp_context=context, initializer=_init_worker,
+            initargs=(*self._objective_args, self._starts, os.getpid()),
         )
         # Start every worker now (and run the initializer) so start-up time is not charged to the
         # first jobs' time-outs, and a broken objective fails here with a clear message. A round of
@@ -234,35 +351,93 @@ class LocalProcessBackend(ExecutorBackend):
             raise TypeError(
                 f"objective {type(objective).__name__} must be picklable to run in worker processes: {error}"
             ) from error
-        self._initargs = (objective_bytes, run_seed)
+        self._objective_args = (objective_bytes, run_seed)
         self._executor = self._new_pool()
         self._t0 = time.perf_counter()
+        self._wall0 = time.time()
 
-    def _submit_call(self, job: Job) -> cf.Future:
+    def _submit_call(self, job: Job, call: int) -> cf.Future:
         if self._executor is None:
             raise RuntimeError("call start(objective, run_seed) before submitting jobs")
-        return self._executor.submit(_run_job_in_worker, job)
+        return self._executor.submit(_run_job_in_worker, job, call)
 
-    def _note_error(self, error: BaseException, record: _Running) -> None:
-        if isinstance(error, BrokenProcessPool) and record.generation == self._generation:
-            # A worker died: every job of this pool fails (their futures report it one by one);
-            # new jobs go to a fresh pool.
-            self._kill_pool(self._executor)
-            self._executor = self._new_pool()
-            self._generation += 1
+    def _drain_starts(self) -> None:
+        """Read the workers' start reports (often: the pipe must not fill up and block them)."""
+        try:
+            while self._starts is not None and not self._starts.empty():
+                call, pid, wall = self._starts.get()
+                self._started[call] = (pid, self.wall_to_clock(wall))
+        except (EOFError, OSError):  # a worker died while writing: the rest of this pipe is lost
+            pass
+        live = {record.call for record in self._running.values()}
+        for call in [c for c in self._started if c not in live]:
+            del self._started[call]
+
+    def _between_waits(self) -> None:
+        self._drain_starts()
+
+    def _confirm_started(self, records: list[_Running]) -> None:
+        self._drain_starts()
+        for record in records:
+            if record.call in self._started:
+                record.started = max(record.started, self._started[record.call][1])
+            record.confirmed = True      # a pool never queues: a job not reported yet is starting now
+
+    def _give_up(self, record: _Running, error: BaseException) -> Failure:
+        if isinstance(error, BrokenProcessPool):
+            return Failure(f"worker process died while running this job (its worker pool broke {record.resubmits + 1} "
+                           "times while it ran)", cost=self.now() - record.started)
+        return super()._give_up(record, error)
+
+    def _outcome_after_error(self, future: cf.Future, record: _Running, error: BaseException) -> Failure | None:
+        if not isinstance(error, BrokenProcessPool):
+            return super()._outcome_after_error(future, record, error)
+        if record.generation == self._generation:
+            self._replace_broken_pool()
+        elif future in self._running:     # a late report of a pool already replaced: run it again
+            self._resubmit(future, record)
+        return self._decided.pop(future, None)
+
+    def _replace_broken_pool(self) -> None:
+        """A worker died: blame the job it was running, re-run the others on a fresh pool."""
+        pool, generation = self._executor, self._generation
+        processes = dict(getattr(pool, "_processes", None) or {})
+        for process in processes.values():
+            process.join(timeout=5)
+        self._drain_starts()
+        # The pool terminates the survivors itself (-SIGTERM); under forkserver an exit code that
+        # could not be read is 255. Neither tells a culprit: such a job runs again, and a job that
+        # keeps breaking pools fails after MAX_RESUBMITS re-runs.
+        died = {pid: p.exitcode for pid, p in processes.items()
+                if p.exitcode is not None and p.exitcode not in (-signal.SIGTERM, 255)}
+        self._kill_pool(pool)
+        self._executor = self._new_pool()
+        self._generation += 1
+        for future, record in list(self._running.items()):
+            if record.generation != generation:
+                continue
+            if future.done() and not future.cancelled() and future.exception() is None:
+                continue                # it finished before the pool broke: keep its result
+            pid = self._started.get(record.call, (None, 0.0))[0]
+            if pid in died:
+                code = died[pid]
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                self._decided[future] = Failure(
+                    f"worker process died while running this job ({how}); the other jobs were run again",
+                    cost=self.now() - record.started)
+            else:
+                self._resubmit(future, record)
 
     def _recycle(self) -> None:
         """Replace the pool; jobs still running on the old one start again on the new one."""
         self._kill_pool(self._executor)
         self._executor = self._new_pool()
         self._generation += 1
-        for old_future in list(self._running):
-            record = self._running.pop(old_future)
-            record.started = self.now()
-            record.generation = self._generation
-            self._running[self._executor.submit(_run_job_in_worker, record.job)] = record
+        for old_future, record in list(self._running.items()):
+            self._resubmit(old_future, record)
+            record.resubmits -= 1       # a time-out of another job is not this job's re-run
 
-    def _handle_timeout(self, future: cf.Future) -> None:
+    def _handle_timeout(self, future: cf.Future, record: _Running) -> None:
         self._recycle()
 
     def close(self) -> None:
@@ -270,4 +445,5 @@ class LocalProcessBackend(ExecutorBackend):
             self._kill_pool(self._executor)
             self._executor = None
         self._running.clear()
+        self._decided.clear()
         self._free_slots = list(range(self.n_workers))

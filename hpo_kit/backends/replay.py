@@ -28,15 +28,23 @@ from hpo_kit.trial import Job
 class ReplayBackend(Backend):
     """Wrap ``inner``; ``completions`` are the logged result/failure records in logged order."""
 
-    def __init__(self, inner: Backend, completions: list[dict[str, Any]], resume_time: float = 0.0):
+    def __init__(self, inner: Backend, completions: list[dict[str, Any]], resume_time: float = 0.0,
+                 source: str = "the log"):
         self.inner = inner
         self.n_workers = inner.n_workers
         self.deterministic = getattr(inner, "deterministic", False)
         # The simulator can rebuild its exact state from known outcomes.
         self._rebuild_inner = hasattr(inner, "submit_replayed")
-        self._records = {(r["trial_id"], r["resource"]): r for r in completions}
-        if len(self._records) != len(completions):
-            raise ValueError("the log holds two outcomes for the same trial and resource; it is damaged")
+        self._records: dict[tuple[int, int], dict[str, Any]] = {}
+        for record in completions:
+            key = (record["trial_id"], record["resource"])
+            if key in self._records:
+                raise ValueError(
+                    f"{source} holds two outcomes for trial {key[0]} at resource {key[1]}: it is damaged "
+                    "(two runs wrote to one folder before runs were locked, or the file was edited). "
+                    "Start over with resume=False or use another run_dir."
+                )
+            self._records[key] = record
         self._order = deque((r["trial_id"], r["resource"]) for r in completions)
         self.n_logged = len(completions)   # outcomes that will be handed back instead of run
         self._held: dict[tuple[int, int], tuple[Job, dict[str, Any]]] = {}

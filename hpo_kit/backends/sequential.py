@@ -4,9 +4,9 @@ from __future__ import annotations
 import math
 import time
 
-from hpo_kit.backends.base import Backend, Finished
+from hpo_kit.backends.base import Backend, Finished, check_timeout
 from hpo_kit.objectives.base import Objective
-from hpo_kit.trial import Evaluation, Failure, Job, trial_seed
+from hpo_kit.trial import Evaluation, Failure, Job, as_real, trial_seed
 
 
 def evaluate_safely(objective: Objective, job: Job, run_seed: int, *, wall_clock_costs: bool = True) -> Evaluation | Failure:
@@ -32,10 +32,28 @@ def evaluate_safely(objective: Objective, job: Job, run_seed: int, *, wall_clock
         return Failure(f"{type(error).__name__}: {error}", cost=spent())
     if not isinstance(evaluation, Evaluation):
         return Failure(f"objective returned {type(evaluation).__name__}, expected Evaluation", cost=spent())
-    if not evaluation.is_valid:
-        cost = evaluation.cost if isinstance(evaluation.cost, (int, float)) and math.isfinite(evaluation.cost) else spent()
-        return Failure(f"loss is {evaluation.loss!r}", cost=cost)
-    return evaluation
+    return checked_evaluation(evaluation, spent)
+
+
+def checked_evaluation(evaluation: Evaluation, spent) -> Evaluation | Failure:
+    """The evaluation with plain float loss and cost, or the Failure that says what is wrong with it.
+
+    numpy scalars (``np.float32`` losses) are real numbers and accepted; a bool, None or text is
+    not a loss. The cost must be seconds >= 0; NaN means "unknown" (tables without epoch times) and
+    is kept, None, negative or infinite costs are the objective's bug and fail the evaluation.
+    """
+    loss, cost = as_real(evaluation.loss), as_real(evaluation.cost)
+    if loss is None:
+        return Failure(f"loss is {evaluation.loss!r} ({type(evaluation.loss).__name__}), expected a real number",
+                       cost=spent())
+    if cost is None or cost < 0 or cost == math.inf:
+        return Failure(f"cost is {evaluation.cost!r} ({type(evaluation.cost).__name__}), expected seconds >= 0 "
+                       "(NaN when unknown)", cost=spent())
+    if not math.isfinite(loss):
+        return Failure(f"loss is {loss!r}", cost=cost if math.isfinite(cost) else spent())
+    if type(evaluation.loss) is float and type(evaluation.cost) is float:
+        return evaluation
+    return Evaluation(loss=loss, cost=cost, curve=evaluation.curve, info=evaluation.info)
 
 
 class SequentialBackend(Backend):
@@ -48,9 +66,7 @@ class SequentialBackend(Backend):
     n_workers = 1
 
     def __init__(self, timeout: float | None = None):
-        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
-            raise ValueError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self._objective: Objective | None = None
         self._run_seed = 0
         self._job: Job | None = None

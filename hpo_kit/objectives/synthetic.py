@@ -19,6 +19,7 @@ loss; with ``z = r / max_resource`` the *fidelity*:
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -50,19 +51,21 @@ class SyntheticObjective:
         unit_time: float = 1.0,
         curve_scale: float = 1.0,
     ):
-        if not isinstance(max_resource, int) or max_resource < 1:
+        if isinstance(max_resource, bool) or not isinstance(max_resource, numbers.Integral) or max_resource < 1:
             raise ValueError(f"max_resource must be an integer >= 1, got {max_resource!r}")
-        if not isinstance(min_resource, int) or not 1 <= min_resource <= max_resource:
+        if isinstance(min_resource, bool) or not isinstance(min_resource, numbers.Integral) \
+                or not 1 <= min_resource <= max_resource:
             raise ValueError(
                 f"min_resource must be an integer in [1, max_resource={max_resource}], got {min_resource!r}"
             )
         for name, value in (("noise_std", noise_std), ("curve_scale", curve_scale)):
-            if not (isinstance(value, (int, float)) and value >= 0):
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        if not (isinstance(unit_time, (int, float)) and unit_time > 0):
-            raise ValueError(f"unit_time must be a number > 0, got {unit_time!r}")
-        self.max_resource = max_resource
-        self.min_resource = min_resource
+            if isinstance(value, bool) or not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0 (finite), got {value!r}")
+        if isinstance(unit_time, bool) or not (isinstance(unit_time, numbers.Real) and math.isfinite(unit_time)
+                                               and unit_time > 0):
+            raise ValueError(f"unit_time must be a number > 0 (finite), got {unit_time!r}")
+        self.max_resource = int(max_resource)
+        self.min_resource = int(min_resource)
         self.noise_std = float(noise_std)
         self.unit_time = float(unit_time)
         self.curve_scale = float(curve_scale)
@@ -79,6 +82,11 @@ class SyntheticObjective:
     def _unit_cost(self, config: dict[str, Any]) -> float:
         """Relative cost of one unit of resource for ``config`` (about 0.5 .. 2)."""
         raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """The settings the run log's header records (everything that decides a loss or a cost)."""
+        return {"name": type(self).__name__, "min_resource": self.min_resource, "max_resource": self.max_resource,
+                "noise_std": self.noise_std, "unit_time": self.unit_time, "curve_scale": self.curve_scale}
 
     # protocol -----------------------------------------------------------------------------
     def curve(self, config: dict[str, Any], resource: int, seed: int = 0) -> np.ndarray:
@@ -237,3 +245,78 @@ class MixedSpaceMF(SyntheticObjective):
 
     def _unit_cost(self, config: dict[str, Any]) -> float:
         return 0.5 + 1.5 * int(config["n_layers"]) * int(config["width"]) / (5 * 256)
+
+
+FAULT_KINDS = ("raise", "nan", "inf", "type", "hang", "exit")
+#: how each injected fault must appear in the run log (the start of the failure's ``reason``)
+FAULT_REASONS = {
+    "raise": "RuntimeError: injected fault", "nan": "loss is nan", "inf": "loss is inf",
+    "type": "objective returned dict", "hang": "time-out", "exit": "worker process died",
+}
+
+
+class FaultInjector:
+    """Wrap an objective and make every ``period``-th trial misbehave, for fault-injection tests.
+
+    Trial ``t`` with ``t % period == 0`` fails in the way ``kinds[(t // period) % len(kinds)]``:
+    ``raise`` an exception, return a NaN or an infinite loss, return the wrong type (a dict),
+    ``hang`` (sleep ``hang_seconds``, then report ``hang_cost`` seconds: past a backend's
+    time-out, on a wall clock or a virtual one) or ``exit`` (``os._exit``: the worker process
+    dies; only for backends that run evaluations in other processes). Every other trial is the
+    wrapped objective's answer, after sleeping ``delay`` seconds (so that a run can be killed
+    part-way). Deterministic: which trial fails how depends only on its id.
+    """
+
+    def __init__(self, inner: Any, period: int = 5, kinds: tuple[str, ...] = FAULT_KINDS,
+                 hang_seconds: float = 60.0, hang_cost: float = 1e6, delay: float = 0.0):
+        unknown = sorted(set(kinds) - set(FAULT_KINDS))
+        if unknown or not kinds:
+            raise ValueError(f"kinds must be a non-empty subset of {FAULT_KINDS}, got {kinds!r}")
+        if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 1:
+            raise ValueError(f"period must be an integer >= 1, got {period!r}")
+        self.inner = inner
+        self.period = int(period)
+        self.kinds = tuple(kinds)
+        self.hang_seconds = float(hang_seconds)
+        self.hang_cost = float(hang_cost)
+        self.delay = float(delay)
+        self.space = inner.space
+        self.min_resource, self.max_resource = inner.min_resource, inner.max_resource
+
+    def describe(self) -> dict[str, Any]:
+        # delay and hang_seconds change only how long faults take, not what is logged
+        inner = self.inner.describe() if hasattr(self.inner, "describe") else type(self.inner).__name__
+        return {"name": "FaultInjector", "inner": inner, "period": self.period, "kinds": list(self.kinds)}
+
+    @property
+    def has_costs(self) -> bool:
+        return getattr(self.inner, "has_costs", True)
+
+    def fault_of(self, trial_id: int | None) -> str | None:
+        """The fault trial ``trial_id`` injects, or None for a good evaluation."""
+        if trial_id is None or trial_id % self.period != 0:
+            return None
+        return self.kinds[(trial_id // self.period) % len(self.kinds)]
+
+    def evaluate(self, config: dict[str, Any], resource: int, seed: int, *, trial_id: int | None = None,
+                 previous_resource: int = 0) -> Any:
+        import os
+        import time
+
+        fault = self.fault_of(trial_id)
+        if fault == "exit":
+            os._exit(3)
+        if fault == "raise":
+            raise RuntimeError("injected fault")
+        if fault == "type":
+            return {"loss": 0.5}
+        evaluation = self.inner.evaluate(config, resource, seed, trial_id=trial_id,
+                                         previous_resource=previous_resource)
+        if fault in ("nan", "inf"):
+            return Evaluation(loss=math.nan if fault == "nan" else math.inf, cost=evaluation.cost)
+        if fault == "hang":
+            time.sleep(self.hang_seconds)
+            return Evaluation(loss=evaluation.loss, cost=self.hang_cost)
+        if self.delay:
+            time.sleep(self.delay)
+        return evaluation

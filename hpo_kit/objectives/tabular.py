@@ -24,7 +24,10 @@ name           shape, dtype                meaning
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +103,16 @@ class LearningCurveTable:
     def n_epochs(self) -> int:
         return self.val_error.shape[1]
 
+    def digest(self) -> str:
+        """SHA-256 (first 16 hex digits) of every array: equal digests, equal tables."""
+        sha = hashlib.sha256()
+        for name in _REQUIRED + _OPTIONAL:
+            value = getattr(self, name)
+            if value is not None:
+                sha.update(f"{name}:{value.dtype.str}:{value.shape};".encode())
+                sha.update(np.ascontiguousarray(value).tobytes())
+        return sha.hexdigest()[:16]
+
     def to_npz(self, path: str | Path) -> None:
         """Write the arrays with ``numpy.savez_compressed`` (optional arrays only when present)."""
         arrays = {name: getattr(self, name) for name in _REQUIRED}
@@ -108,11 +121,38 @@ class LearningCurveTable:
 
     @classmethod
     def from_npz(cls, path: str | Path) -> "LearningCurveTable":
-        with np.load(path, allow_pickle=False) as data:
-            missing = [name for name in _REQUIRED if name not in data.files]
-            if missing:
-                raise ValueError(f"{path} lacks the arrays {missing}; a learning-curve table needs {list(_REQUIRED)}")
-            return cls(**{name: data[name] for name in _REQUIRED + _OPTIONAL if name in data.files})
+        """Read a table; a truncated or corrupt file is a ValueError naming the file and the array.
+
+        Every array in the archive is read in full, also those this class does not use (a real
+        table may hold ``epoch_cpu_time``, ``metadata``, ...): that makes the zip format check the
+        CRC-32 it stores for every member and the member's name against the directory, so a single
+        flipped byte anywhere in the data is an error here instead of a silently different table.
+        No extra checksum is needed for that (bytes outside the members' data, such as
+        timestamps, change nothing that is loaded).
+        """
+        path = Path(path)
+        advice = ("the file is damaged (truncated, or changed on disk): regenerate it, or copy it again "
+                  "from where it came from")
+        arrays: dict[str, np.ndarray] = {}
+        name = None
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                names = list(data.files)
+                for name in names:
+                    arrays[name] = data[name]
+        except FileNotFoundError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError) as error:
+            where = f"array {name!r}" if name is not None else "the archive"
+            raise ValueError(f"cannot read {where} of {path}: {type(error).__name__}: {error}; {advice}") from error
+        missing = [n for n in _REQUIRED if n not in arrays]
+        if missing:
+            raise ValueError(f"{path} lacks the arrays {missing}; a learning-curve table needs {list(_REQUIRED)} "
+                             f"(it holds {sorted(arrays)}); {advice}")
+        try:
+            return cls(**{n: arrays[n] for n in _REQUIRED + _OPTIONAL if n in arrays})
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}; {advice}") from error
 
 
 class TabularObjective:
@@ -136,11 +176,12 @@ class TabularObjective:
             raise TypeError(f"table must be a LearningCurveTable, got {type(table).__name__}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        if isinstance(min_resource, bool) or not isinstance(min_resource, int) or not 1 <= min_resource <= table.n_epochs:
+        if isinstance(min_resource, bool) or not isinstance(min_resource, (int, np.integer)) \
+                or not 1 <= min_resource <= table.n_epochs:
             raise ValueError(f"min_resource must be an integer in [1, {table.n_epochs}], got {min_resource!r}")
         self.table = table
         self.mode = mode
-        self.min_resource = min_resource
+        self.min_resource = int(min_resource)
         self.max_resource = table.n_epochs
         self.space = ConfigurationSpace()
         for name, low, high, is_log in zip(table.names.tolist(), table.lower, table.upper, table.log):
@@ -151,6 +192,12 @@ class TabularObjective:
         self._span = self._logged(table.upper) - self._low
         self._unit_rows = self._to_unit(table.X)
         self._row_cache: dict[tuple[float, ...], int] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """The settings the run log's header records: a digest of the table, not its arrays."""
+        return {"name": type(self).__name__, "mode": self.mode, "min_resource": self.min_resource,
+                "max_resource": self.max_resource, "n_configs": self.table.n_configs,
+                "table_sha256": self.table.digest()}
 
     @property
     def has_costs(self) -> bool:

@@ -32,6 +32,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from hpo_kit.train.rng import GLOBAL_RNG_LOCK, TrialDropout
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
@@ -188,7 +190,8 @@ def build_network(layers: list[dict[str, Any]], input_shape: tuple[int, ...] = (
     filled, shapes = _normalise(layers, input_shape)
     if seed is None:
         return _build(filled, shapes, tuple(input_shape), n_classes)
-    with torch.random.fork_rng(devices=[]):
+    # the lock: two threads seeding and drawing from the global RNG at once would mix their draws
+    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return _build(filled, shapes, tuple(input_shape), n_classes)
 
@@ -211,9 +214,9 @@ def _build(filled: list[dict[str, Any]], shapes: list[tuple[int, ...]], input_sh
             modules.append(nn.Linear(math.prod(shape), layer["units"], bias=layer["bias"]))
             modules.append(ACTIVATIONS[layer["activation"]]())
             if layer["dropout"] > 0:
-                modules.append(nn.Dropout(layer["dropout"]))
+                modules.append(TrialDropout(layer["dropout"]))
         elif kind == "dropout":
-            modules.append(nn.Dropout(layer["p"]))
+            modules.append(TrialDropout(layer["p"]))
         elif kind == "batchnorm":
             modules.append(nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0]))
         shape = out_shape

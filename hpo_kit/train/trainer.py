@@ -30,6 +30,7 @@ from torch import nn
 
 from hpo_kit.data.splits import Splits
 from hpo_kit.train.augment import cutout, mixup, mixup_loss
+from hpo_kit.train.rng import lend_generator, training_generator
 from hpo_kit.train.threads import ensure_threads_limited
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -346,7 +347,13 @@ def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch
     model.train()
     total_loss = torch.zeros((), device=device)  # summed on the device: no sync per batch on a GPU
     current_lr = None
-    with torch.random.fork_rng(devices=[]):  # dropout draws from the global RNG: seed it, then restore
+    # Stochastic layers draw from this training's own generator (TrialDropout, models with a
+    # `generator` such as ShakeResNet), so trainings in threads of one process do not mix draws; it
+    # starts where the global RNG used to (same seed), so results equal those of the global RNG.
+    # The global RNG is still seeded (and restored) for layers that know no generator.
+    layer_generator = torch.Generator().manual_seed(global_seed)
+    with torch.random.fork_rng(devices=[]), training_generator(layer_generator), \
+            lend_generator(model, layer_generator):
         torch.manual_seed(global_seed)
         perm = torch.randperm(n, generator=generator)
         for b in range(n_batches):
