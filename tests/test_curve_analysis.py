@@ -142,21 +142,6 @@ def test_distinct_configurations_counts_repeats():
         curves.distinct_configurations(LOG)
 
 
-def test_difference_ci_matches_welch():
-    from scipy import stats
-
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(1.0, 1.0, 8), rng.normal(0.0, 2.0, 6)
-    ci = curves.difference_ci(a, b, level=0.9)
-    result = stats.ttest_ind(a, b, equal_var=False)
-    low, high = result.confidence_interval(0.9)
-    assert ci["diff"] == pytest.approx(a.mean() - b.mean())
-    assert (ci["low"], ci["high"]) == pytest.approx((low, high))
-    assert np.isnan(curves.difference_ci([1.0], [2.0, 3.0])["low"])
-    with pytest.raises(ValueError, match="level"):
-        curves.difference_ci(a, b, level=1.5)
-
-
 def test_time_grid():
     grid = curves.time_grid(100.0, 5)
     assert grid[0] == pytest.approx(0.1) and grid[-1] == pytest.approx(100.0)
@@ -166,7 +151,7 @@ def test_time_grid():
 
 
 def test_simulated_grid_async_keeps_workers_busier_than_sync(tmp_path):
-    from hpo_kit.benchmarks.simulate import SimulationSettings, simulate_grid
+    from hpo_kit.abohb.experiment import SimulationSettings, simulate_grid
     from hpo_kit.objectives.tabular import synthetic_table
 
     table = synthetic_table(n_configs=60, n_epochs=9, seed=1)

@@ -326,3 +326,17 @@ def test_a_crash_on_a_given_dask_cluster_fails_only_its_own_job(tmp_path):
             assert row.event == "failure" and row.reason.startswith("worker process died"), row.reason
         else:
             assert row.event == "result", row.reason
+
+
+def test_simulator_refuses_a_non_bool_charge_and_an_infinite_timeout():
+    import numpy as np
+    import pytest
+
+    from hpo_kit.backends.simulator import SimulatorBackend
+
+    with pytest.raises(ValueError, match="charge_decision_time must be True or False, got 'no'"):
+        SimulatorBackend(2, charge_decision_time="no")
+    for bad in (float("inf"), float("nan"), 0, True):
+        with pytest.raises(ValueError, match="timeout"):
+            SimulatorBackend(2, timeout=bad)
+    assert SimulatorBackend(np.int64(3)).n_workers == 3

@@ -290,37 +290,7 @@ def epochs_per_resource(log: pd.DataFrame) -> pd.Series:
     return epochs.groupby(done["resource"].astype(int)).sum().sort_index()
 
 
-# ------------------------------------------------------------------------------ uncertainty
-def difference_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict[str, float]:
-    """Mean of ``a`` minus mean of ``b`` with a Welch t confidence interval (independent runs).
-
-    Returns ``diff``, ``low``, ``high``, ``se`` and ``dof``; NaN entries of ``a``/``b`` are ignored,
-    and the interval is NaN when either side has fewer than two values.
-    """
-    from scipy import stats
-
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    a = np.asarray(a, float)
-    b = np.asarray(b, float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    out = {"diff": math.nan, "low": math.nan, "high": math.nan, "se": math.nan, "dof": math.nan}
-    if len(a) == 0 or len(b) == 0:
-        return out
-    out["diff"] = float(a.mean() - b.mean())
-    if len(a) < 2 or len(b) < 2:
-        return out
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        out.update(low=out["diff"], high=out["diff"], se=0.0, dof=float(len(a) + len(b) - 2))
-        return out
-    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
-    out.update(low=out["diff"] - half, high=out["diff"] + half, se=se, dof=float(dof))
-    return out
-
-
+# ------------------------------------------------------------------------------ values at a time
 def values_at(runs: Sequence[pd.DataFrame], time: float, column: str = "best_loss", min_resource: int = 1,
               test_column: str = "info_test_error") -> np.ndarray:
     """The incumbent's ``column`` at ``time`` in each run (one value per run, NaN before its first result)."""

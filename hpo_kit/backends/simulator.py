@@ -9,8 +9,12 @@ This reproduces what the same scheduler would do with real workers whose evaluat
 Determinism: jobs go to the lowest-numbered free worker; jobs finishing at the same virtual time
 come back in submission order; failures raised by the objective cost 0 virtual seconds; nothing
 reads the wall clock. So the same seed gives the same run, byte for byte. The scheduler's own
-decision time is not charged unless ``charge_decision_time=True``, which adds the wall time spent
+decision time is not charged unless ``charge_decision_time=True``, which adds the time spent
 between backend calls to the virtual clock (closer to reality, no longer deterministic).
+``decision_clock`` says which time: ``"wall"`` (``time.perf_counter``, everything the host did
+meanwhile) or ``"thread"`` (``time.thread_time``, the CPU time of the scheduler's own thread):
+on a shared machine the wall time of a decision is inflated by other processes, the thread's CPU
+time much less so (it still varies from run to run, so charged runs are not bit-reproducible).
 """
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ import math
 import time
 from typing import Any
 
-from hpo_kit.backends.base import Backend, Finished
+import numpy as np
+
+from hpo_kit.backends.base import Backend, Finished, check_timeout
 from hpo_kit.backends.sequential import evaluate_safely
 from hpo_kit.objectives.base import Objective
 from hpo_kit.trial import Evaluation, Failure, Job
@@ -31,12 +37,22 @@ class SimulatorBackend(Backend):
     #: the tuner logs only deterministic fields for backends that set this
     deterministic = True
 
-    def __init__(self, n_workers: int, charge_decision_time: bool = False, timeout: float | None = None):
-        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+    DECISION_CLOCKS = {"wall": time.perf_counter, "thread": time.thread_time}
+
+    def __init__(self, n_workers: int, charge_decision_time: bool = False, timeout: float | None = None,
+                 decision_clock: str = "wall"):
+        if isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 1:
             raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
-        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
-            raise ValueError(f"timeout must be a number of virtual seconds > 0 or None, got {timeout!r}")
+        n_workers = int(n_workers)
+        timeout = check_timeout(timeout)  # virtual seconds; NaN and inf refused
+        if not isinstance(charge_decision_time, (bool, np.bool_)):
+            # bool('no') is True: a string or number here is a mistake, not a choice
+            raise ValueError(f"charge_decision_time must be True or False, got {charge_decision_time!r}")
+        if decision_clock not in self.DECISION_CLOCKS:
+            raise ValueError(f"decision_clock must be one of {list(self.DECISION_CLOCKS)}, got {decision_clock!r}")
         self.n_workers = n_workers
+        self.decision_clock = decision_clock
+        self._timer = self.DECISION_CLOCKS[decision_clock]
         self.charge_decision_time = bool(charge_decision_time)
         self.deterministic = not self.charge_decision_time
         self.timeout = timeout
@@ -49,7 +65,7 @@ class SimulatorBackend(Backend):
         self._free = list(range(self.n_workers))        # heap of free worker ids
         self._events: list[tuple[float, int, Any]] = []  # heap of (finish time, submission no., Finished)
         self._submitted = 0
-        self._mark = time.perf_counter()
+        self._mark = self._timer()
 
     def start(self, objective: Objective, run_seed: int) -> None:
         if getattr(objective, "has_costs", True) is False:
@@ -65,7 +81,7 @@ class SimulatorBackend(Backend):
 
     def _charge(self) -> None:
         if self.charge_decision_time:
-            self._clock += time.perf_counter() - self._mark
+            self._clock += self._timer() - self._mark
 
     def _schedule(self, job: Job, outcome: Evaluation | Failure) -> None:
         if not self._free:
@@ -75,7 +91,7 @@ class SimulatorBackend(Backend):
         finished = started + outcome.cost
         heapq.heappush(self._events, (finished, self._submitted, Finished(job, outcome, started, finished, worker)))
         self._submitted += 1
-        self._mark = time.perf_counter()
+        self._mark = self._timer()
 
     def submit(self, job: Job) -> None:
         if self._objective is None:
@@ -105,7 +121,7 @@ class SimulatorBackend(Backend):
         finished_at, _, finished = heapq.heappop(self._events)
         self._clock = max(self._clock, finished_at)
         heapq.heappush(self._free, finished.worker)
-        self._mark = time.perf_counter()
+        self._mark = self._timer()
         return finished
 
     @property

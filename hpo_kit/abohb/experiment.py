@@ -1,0 +1,337 @@
+"""Many simulated HPO runs on a learning-curve table, and the per-run frames the claims are decided on.
+
+Each run is ``run_hpo(TabularObjective(table), make_scheduler(method, ...), SimulatorBackend(n),
+...)`` stopped after ``horizon`` simulated seconds, logged to its own folder. Runs are independent,
+so they are spread over ``n_processes`` local processes (the simulator itself is single-threaded
+Python); with ``n_processes=1`` they run in this process, one after the other. Without decision-time
+charging the result is the same either way: every run is a deterministic function of its
+(method, n_workers, seed).
+
+With ``charge_decision_time=True`` the scheduler's own time between backend calls (A-BOHB's GP
+fits and proposals, BOHB's KDE, ...) is added to the simulated clock, measured as the CPU time of
+the simulating thread (``decision_clock="thread"``, less sensitive to other processes on a shared
+machine than wall time). Such runs are closer to what a real cluster would see, but they are no
+longer bit-reproducible: the same seed gives slightly different clocks from run to run.
+
+The second half of the module turns run logs into the long frames ``hpo_kit.abohb.claims`` reads:
+one row per run (``method``, ``seed``, ``charged``, ...), so the claims can be calibrated on
+frames simulated directly (``tests/test_claims_abohb.py``).
+"""
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hpo_kit.analysis import curves
+
+#: methods whose searcher takes a ``GPSearcherConfig`` (A-BOHB)
+GP_METHODS = ("gp", "abohb-stopping", "abohb-promotion")
+#: synchronous Hyperband methods (take ``overlap_brackets``)
+SYNC_METHODS = ("hyperband", "bohb")
+DECISION_CLOCKS = ("thread", "wall")
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """What every simulated run of a grid shares."""
+
+    table_path: str  # learning-curve table (.npz) to replay
+    cost: str = "cpu"  # per-epoch cost column: "wall" or "cpu" (see mnist_mlp_curves.load_table)
+    max_rows: int | None = None  # use only the first rows of the table (None = all)
+    min_resource: int = 1  # smallest resource (epochs) a scheduler hands out
+    max_resource: int = 81  # largest resource (epochs); <= the table's epochs
+    eta: int = 3  # reduction factor of the Hyperband family
+    horizon: float = 600.0  # simulated seconds each run lasts
+    gp_config: dict[str, Any] = field(default_factory=dict)  # GPSearcherConfig fields for A-BOHB
+    seed_offset: int = 0  # run r of a method uses seed seed_offset + r
+    restrict_to_table: bool = False  # searchers choose among the table's untried rows (no repeats)
+    overlap_brackets: bool = False  # synchronous Hyperband/BOHB: idle workers may open the next bracket
+    charge_decision_time: bool = False  # add the scheduler's decision time to the simulated clock
+    decision_clock: str = "thread"  # which time is charged: "thread" (CPU time of this thread) or "wall"
+
+    def validate(self) -> None:
+        if self.cost not in ("wall", "cpu"):
+            raise ValueError(f"cost must be 'wall' or 'cpu', got {self.cost!r}")
+        if not self.horizon > 0:
+            raise ValueError(f"horizon must be a number of simulated seconds > 0, got {self.horizon!r}")
+        if not Path(self.table_path).exists():
+            raise FileNotFoundError(f"table_path {self.table_path} does not exist")
+        for name in ("restrict_to_table", "overlap_brackets", "charge_decision_time"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.decision_clock not in DECISION_CLOCKS:
+            raise ValueError(f"decision_clock must be one of {list(DECISION_CLOCKS)}, got {self.decision_clock!r}")
+
+
+def _limit_threads() -> None:
+    """One thread for torch and for numpy's BLAS: processes share two cores."""
+    from hpo_kit.train.threads import limit_torch_threads
+
+    limit_torch_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn/scipy stacks
+        pass
+
+
+def run_dir_of(root: Path, method: str, n_workers: int, seed: int) -> Path:
+    return Path(root) / f"{method}_w{n_workers}_s{seed}"
+
+
+def simulate_one(settings: SimulationSettings, method: str, n_workers: int, seed: int, root: str | Path) -> str:
+    """One simulated run; returns the path of its ``trials.jsonl``."""
+    from hpo_kit.backends.simulator import SimulatorBackend
+    from hpo_kit.benchmarks.mnist_mlp_curves import load_table
+    from hpo_kit.methods import make_scheduler
+    from hpo_kit.objectives.tabular import TabularObjective
+    from hpo_kit.stopping import StopCriteria
+    from hpo_kit.tuner import run_hpo
+
+    _limit_threads()
+    table = load_table(settings.table_path, cost=settings.cost, max_rows=settings.max_rows)
+    objective = TabularObjective(table, min_resource=1)
+    options: dict[str, Any] = {}
+    if method in GP_METHODS and settings.gp_config:
+        options["searcher_config"] = dict(settings.gp_config)
+    if method in SYNC_METHODS and settings.overlap_brackets:
+        options["overlap_brackets"] = True
+    # without the restriction, model-based searchers keep proposing points whose nearest row is
+    # one they already tried, and the simulator replays that row's curve again
+    candidates = objective.candidates() if settings.restrict_to_table else None
+    scheduler = make_scheduler(method, objective.space, settings.min_resource, settings.max_resource,
+                               settings.eta, seed=seed, candidates=candidates, **options)
+    backend = SimulatorBackend(n_workers, charge_decision_time=settings.charge_decision_time,
+                               decision_clock=settings.decision_clock)
+    folder = run_dir_of(Path(root), method, n_workers, seed)
+    result = run_hpo(objective, scheduler, backend, folder, seed, stop=StopCriteria(max_time=settings.horizon),
+                     resume=False, progress=False)
+    return str(result.run_dir / "trials.jsonl")
+
+
+def simulate_grid(settings: SimulationSettings, methods: list[str], n_workers: list[int], n_seeds: int,
+                  root: str | Path, n_processes: int = 1, progress: Any = None) -> dict[tuple[str, int], list[pd.DataFrame]]:
+    """Run every (method, n_workers, seed) and return the logs by ``(method, n_workers)``, seeds in order.
+
+    ``progress`` is an optional wrapper such as ``run.progress`` (called as ``progress(iterable,
+    desc=..., total=...)``). Slow searchers (A-BOHB, BOHB) are submitted first so the processes
+    finish together.
+    """
+    from hpo_kit.methods import METHODS
+    from hpo_kit.runlog import load_log
+
+    settings.validate()
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; allowed: {list(METHODS)}")
+    if not methods:
+        raise ValueError("methods must name at least one method")
+    if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in n_workers) or not n_workers:
+        raise ValueError(f"n_workers must be a non-empty list of integers >= 1, got {n_workers!r}")
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+        raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
+    if isinstance(n_processes, bool) or not isinstance(n_processes, int) or n_processes < 1:
+        raise ValueError(f"n_processes must be an integer >= 1, got {n_processes!r}")
+
+    def slowness(m: str) -> int:
+        return 0 if m in GP_METHODS else 1 if m == "bohb" else 2
+
+    tasks = [(m, w, settings.seed_offset + r) for m in sorted(methods, key=slowness) for w in n_workers
+             for r in range(n_seeds)]
+    paths: dict[tuple[str, int, int], str] = {}
+    wrap = progress or (lambda it, **_: it)
+    desc = "simulated runs" + (" (decision time charged)" if settings.charge_decision_time else "")
+    if n_processes == 1:
+        for m, w, s in wrap(tasks, desc=desc, total=len(tasks)):
+            paths[(m, w, s)] = simulate_one(settings, m, w, s, root)
+    else:
+        import multiprocessing
+
+        # forkserver/spawn: a forked Jupyter kernel with torch loaded is not safe to compute in.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(max_workers=n_processes, mp_context=context, initializer=_limit_threads) as pool:
+            futures = {pool.submit(simulate_one, settings, m, w, s, str(root)): (m, w, s) for m, w, s in tasks}
+            for future in wrap(as_completed(futures), desc=desc, total=len(tasks)):
+                paths[futures[future]] = future.result()
+    logs: dict[tuple[str, int], list[pd.DataFrame]] = {}
+    for m in methods:
+        for w in n_workers:
+            logs[(m, w)] = [load_log(paths[(m, w, settings.seed_offset + r)]) for r in range(n_seeds)]
+    return logs
+
+
+def describe(settings: SimulationSettings) -> dict[str, Any]:
+    """The settings as a plain dict (for results.json)."""
+    out = asdict(settings)
+    out["n_cpus"] = os.cpu_count()
+    return out
+
+
+def with_decision_time(settings: SimulationSettings) -> SimulationSettings:
+    """The same settings with decision time charged to the simulated clock (thread CPU time)."""
+    return replace(settings, charge_decision_time=True)
+
+
+# ------------------------------------------------------------------------------ per-run frames
+def _runs(logs: Mapping[str, Sequence[pd.DataFrame]], seeds: Sequence[int] | None):
+    for method, runs in logs.items():
+        ids = list(seeds) if seeds is not None else list(range(len(runs)))
+        if len(ids) != len(runs):
+            raise ValueError(f"method {method!r} has {len(runs)} runs but {len(ids)} seeds were given")
+        for seed, log in zip(ids, runs):
+            yield method, int(seed), log
+
+
+def trial_rows(log: pd.DataFrame) -> pd.DataFrame:
+    """Each trial's start time and table row: ``trial_id``, ``start``, ``row`` (NaN if no result came back).
+
+    The tabular objective reports the row it answered with as ``info_row``; a trial that was still
+    running at the end has no result, and so no known row.
+    """
+    starts = log[log["event"] == "start"][["trial_id", "time"]].rename(columns={"time": "start"})
+    starts = starts.drop_duplicates("trial_id")
+    if "info_row" in log.columns:
+        done = log[(log["event"] == curves.RESULT) & log["info_row"].notna()]
+        rows = done.drop_duplicates("trial_id").set_index("trial_id")["info_row"].astype(float)
+    else:
+        rows = pd.Series(dtype=float)
+    out = starts.assign(row=starts["trial_id"].map(rows).astype(float))
+    return out.sort_values("start", kind="stable").reset_index(drop=True)
+
+
+def exhaustion_time(log: pd.DataFrame, n_rows: int) -> tuple[float, float]:
+    """(when the run had started a trial on every one of the ``n_rows`` table rows, when it first
+    started a trial on a row it had already tried); ``inf`` for what did not happen.
+
+    A restricted searcher (``restrict_to_table``) suggests each row once before it repeats any, so
+    the two times are consecutive starts; without the restriction repeats can come much earlier.
+    Before the earlier of the two every trial of the run is a configuration never tried before.
+    """
+    if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
+        raise ValueError(f"n_rows must be an integer >= 1, got {n_rows!r}")
+    trials = trial_rows(log)
+    known = trials[trials["row"].notna()]
+    seen: set[float] = set()
+    all_tried, first_repeat = math.inf, math.inf
+    for start, row in zip(known["start"], known["row"]):
+        if row in seen:
+            first_repeat = min(first_repeat, float(start))
+        else:
+            seen.add(row)
+            if len(seen) == n_rows:
+                all_tried = float(start)
+        if math.isfinite(first_repeat) and math.isfinite(all_tried):
+            break
+    return all_tried, first_repeat
+
+
+def exhaustion_frame(logs: Mapping[str, Sequence[pd.DataFrame]], n_rows: int, horizon: float,
+                     seeds: Sequence[int] | None = None, charged: bool = False) -> pd.DataFrame:
+    """One row per run: ``method``, ``seed``, ``charged``, ``all_rows_tried``, ``first_repeat``,
+    ``exhausted`` (the earlier of the two, ``inf`` if neither happened within ``horizon``),
+    ``trials``, ``distinct``."""
+    out = []
+    for method, seed, log in _runs(logs, seeds):
+        all_tried, repeat = exhaustion_time(log, n_rows)
+        n, distinct = curves.distinct_configurations(log)
+        out.append({"method": method, "seed": seed, "charged": charged, "all_rows_tried": all_tried,
+                    "first_repeat": repeat, "exhausted": min(all_tried, repeat), "horizon": float(horizon),
+                    "trials": n, "distinct": distinct})
+    return pd.DataFrame(out, columns=["method", "seed", "charged", "all_rows_tried", "first_repeat", "exhausted",
+                                      "horizon", "trials", "distinct"])
+
+
+def comparison_time(exhaustion: pd.DataFrame, methods: Sequence[str], at_most: float) -> float:
+    """The latest time at which no run of ``methods`` has exhausted the table: the minimum
+    exhaustion time over their runs, capped at ``at_most`` (e.g. half the horizon).
+
+    At that instant the last new row has just been started and not yet measured, so every result
+    finished by then (what the incumbent is made of) comes from distinct rows. ``inf`` exhaustion
+    times (no run exhausted the table) leave ``at_most``.
+    """
+    if not at_most > 0:
+        raise ValueError(f"at_most must be a time > 0, got {at_most!r}")
+    part = exhaustion[exhaustion["method"].isin(list(methods))]
+    missing = sorted(set(methods) - set(part["method"]))
+    if missing:
+        raise ValueError(f"no exhaustion times for methods {missing}")
+    first = float(part["exhausted"].min())
+    return float(min(at_most, first))
+
+
+def incumbent_frame(logs: Mapping[str, Sequence[pd.DataFrame]], times: Mapping[str, float],
+                    seeds: Sequence[int] | None = None, charged: bool = False,
+                    column: str = "best_loss") -> pd.DataFrame:
+    """One row per (run, named time): ``method``, ``seed``, ``charged``, ``when``, ``time``, ``value``
+    (the incumbent's validation error, ``column="best_loss"``, or its test error; NaN before the run's
+    first result)."""
+    out = []
+    labels = list(times)
+    grid_order = np.argsort([times[k] for k in labels], kind="stable")
+    grid = [float(times[labels[i]]) for i in grid_order]
+    for method, seed, log in _runs(logs, seeds):
+        values = curves.incumbent_on_grid(log, grid, column) if len(grid) else []
+        for i, v in zip(grid_order, values):
+            out.append({"method": method, "seed": seed, "charged": charged, "when": labels[i],
+                        "time": float(times[labels[i]]), "value": float(v)})
+    return pd.DataFrame(out, columns=["method", "seed", "charged", "when", "time", "value"])
+
+
+def target_frame(logs: Mapping[str, Sequence[pd.DataFrame]], targets: Mapping[str, float],
+                 seeds: Sequence[int] | None = None, charged: bool = False) -> pd.DataFrame:
+    """One row per (run, named target): ``method``, ``seed``, ``charged``, ``target_name``, ``target``,
+    ``time`` (simulated seconds until the incumbent's validation error is <= target, ``inf`` if never)
+    and ``epochs`` (epochs of finished jobs, all workers together, by then; ``inf`` if never)."""
+    out = []
+    for method, seed, log in _runs(logs, seeds):
+        for name, target in targets.items():
+            t = curves.time_to_target(log, float(target))
+            epochs = curves.resource_to_target(log, float(target)) if math.isfinite(t) else math.inf
+            out.append({"method": method, "seed": seed, "charged": charged, "target_name": name,
+                        "target": float(target), "time": t, "epochs": epochs})
+    return pd.DataFrame(out, columns=["method", "seed", "charged", "target_name", "target", "time", "epochs"])
+
+
+def shifts_over_time(incumbents: pd.DataFrame, pairs: Sequence[tuple[str, str]], level: float = 0.9,
+                     charged: bool = False) -> pd.DataFrame:
+    """Descriptive table: for each pair ``(a, b)`` and each named time, the Hodges-Lehmann shift of the
+    incumbent's validation error ``a - b`` in points with its ``level`` interval (negative: ``a`` better).
+
+    A run without a result by then counts as the worst error (inf). Verdicts are not made here
+    (see :mod:`hpo_kit.abohb.claims`); this shows how a difference evolves over a run.
+    """
+    from hpo_kit import stats
+
+    frame = incumbents[incumbents["charged"].astype(bool) == charged]
+    out = []
+    for a, b in pairs:
+        for when, part in frame.groupby("when", sort=False):
+            x = part.loc[part["method"] == a, "value"].to_numpy(float) * 100
+            y = part.loc[part["method"] == b, "value"].to_numpy(float) * 100
+            if len(x) == 0 or len(y) == 0:
+                continue
+            e = stats.shift_ci(np.where(np.isnan(x), np.inf, x), np.where(np.isnan(y), np.inf, y), level)
+            out.append({"a": a, "b": b, "when": when, "time": float(part["time"].iloc[0]), "shift_points": e.value,
+                        "low": e.low, "high": e.high, "level": level, "n": e.n})
+    return pd.DataFrame(out, columns=["a", "b", "when", "time", "shift_points", "low", "high", "level", "n"])
+
+
+def exhaustion_summary(exhaustion: pd.DataFrame) -> pd.DataFrame:
+    """Per method (and charged or not): runs, how many exhausted the table, and the earliest / median
+    exhaustion time (inf: not within the horizon)."""
+    rows = []
+    for (method, is_charged), part in exhaustion.groupby(["method", "charged"], sort=False):
+        t = part["exhausted"].to_numpy(float)
+        rows.append({"method": method, "charged": bool(is_charged), "runs": len(t),
+                     "exhausted": int(np.isfinite(t).sum()), "earliest_s": float(t.min()),
+                     "median_s": float(np.median(t)), "distinct_rows_median": float(part["distinct"].median())})
+    return pd.DataFrame(rows)

@@ -1,0 +1,301 @@
+"""Notebook 04's claims (hpo_kit.abohb.claims): calibrated on simulated per-run frames, plus one test per
+defect the review found (point estimates deciding, ties passing, "CI contains 0" as equivalence,
+comparisons after the table was exhausted, decision time not charged)."""
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpo_kit.abohb import claims as C
+from hpo_kit.abohb import experiment as ex
+from hpo_kit.claims import FAILS, HOLDS, INCONCLUSIVE, UNMEASURED
+
+from calibration import assert_calibrated_null, assert_power
+
+PAPER_SEEDS = 30  # params/paper/04_abohb_stopping_vs_promotion.yaml: n_seeds
+STEP = 0.001      # the table's errors are multiples of 1 / n_val = 1 / 1000
+
+
+# ------------------------------------------------------------------ simulated frames (the real columns)
+def errors(rng, n, centre=0.09, sd=0.006, shift=0.0):
+    """Incumbent validation errors on the table's grid of 0.001, floored at the table's best (0.071)."""
+    steps = np.round(np.maximum(rng.normal(centre, sd, n), 0.071) / STEP) + round(shift / STEP)
+    return steps * STEP
+
+
+def incumbents(values: dict, when="early", t=3.9, charged=True):
+    rows = [{"method": m, "seed": s, "charged": charged, "when": when, "time": t, "value": float(v)}
+            for m, vals in values.items() for s, v in enumerate(vals)]
+    return pd.DataFrame(rows, columns=["method", "seed", "charged", "when", "time", "value"])
+
+
+def targets(values: dict, column="time", name="q0.03", target=0.078, charged=True):
+    rows = []
+    for m, vals in values.items():
+        for s, v in enumerate(vals):
+            rows.append({"method": m, "seed": s, "charged": charged, "target_name": name, "target": target,
+                         "time": float(v) if column == "time" else 1.0,
+                         "epochs": float(v) if column == "epochs" else 1.0})
+    return pd.DataFrame(rows, columns=["method", "seed", "charged", "target_name", "target", "time", "epochs"])
+
+
+def times_to_target(rng, n, log_centre=2.0, sd=0.6, factor=1.0, never=0.15):
+    """Skewed times (log-normal) divided by ``factor``; a share ``never`` never reach the target (inf)."""
+    t = np.exp(rng.normal(log_centre, sd, n)) / factor
+    t[rng.random(n) < never] = math.inf
+    return t
+
+
+def no_exhaustion(methods, t=math.inf):
+    return pd.DataFrame([{"method": m, "seed": s, "charged": c, "exhausted": t} for m in methods
+                         for s in range(3) for c in (False, True)])
+
+
+# ------------------------------------------------------------------ "beats ... early"
+@pytest.mark.parametrize("fn,worse,better", [(C.asha_beats_hyperband_early, "hyperband", "asha-promotion"),
+                                             (C.abohb_beats_bohb_early, "bohb", "abohb-promotion")])
+def test_beats_early_is_calibrated(fn, worse, better):
+    n = PAPER_SEEDS
+    assert_calibrated_null(lambda rng: fn(incumbents({worse: errors(rng, n), better: errors(rng, n)})))
+    # planted: 0.6 points better, one standard deviation of the incumbents' spread between seeds
+    assert_power(lambda rng: fn(incumbents({worse: errors(rng, n, shift=0.006), better: errors(rng, n)})))
+
+
+def test_a_tie_does_not_hold_for_a_beats_b():
+    same = np.full(15, 0.085)
+    row = C.abohb_beats_bohb_early(incumbents({"bohb": same, "abohb-promotion": same}))
+    assert row.verdict == FAILS and row.estimate.low == row.estimate.high == 0.0
+    # a small point-estimate lead with a wide interval is not "holds" (the review's +0.0012 [-0.0042, 0.0066])
+    rng = np.random.default_rng(3)
+    row = C.abohb_beats_bohb_early(incumbents({"bohb": errors(rng, 6, shift=0.001), "abohb-promotion": errors(rng, 6)}))
+    assert row.verdict != HOLDS or row.estimate.low > 0
+
+
+def test_below_min_n_is_not_measured_and_missing_runs_too():
+    rng = np.random.default_rng(0)
+    row = C.asha_beats_hyperband_early(incumbents({"hyperband": errors(rng, 4, shift=0.05),
+                                                   "asha-promotion": errors(rng, 4)}))
+    assert row.verdict == UNMEASURED and "minimum of 5" in row.reason
+    assert C.asha_beats_hyperband_early(incumbents({"hyperband": errors(rng, 8)})).verdict == UNMEASURED
+
+
+def test_time_claims_are_decided_on_the_charged_runs():
+    """Uncharged, A-BOHB looks far ahead; charged (its GP's time on the clock) it is not: the verdict
+    must follow the charged runs and show the uncharged estimate beside it."""
+    rng = np.random.default_rng(1)
+    n = 20
+    charged = incumbents({"bohb": errors(rng, n), "abohb-promotion": errors(rng, n, shift=0.004)}, charged=True)
+    free = incumbents({"bohb": errors(rng, n, shift=0.02), "abohb-promotion": errors(rng, n)}, charged=False)
+    row = C.abohb_beats_bohb_early(pd.concat([charged, free]))
+    assert row.verdict != HOLDS and "decision time charged" in row.detail and "uncharged runs:" in row.detail
+    assert C.abohb_beats_bohb_early(free).verdict == HOLDS  # the uncharged runs alone would have passed
+
+
+# ------------------------------------------------------------------ time and epochs to a target
+@pytest.mark.parametrize("variant", ["stopping", "promotion"])
+def test_faster_to_target_is_calibrated(variant):
+    n = PAPER_SEEDS
+    a, b = f"asha-{variant}", f"abohb-{variant}"
+    assert_calibrated_null(lambda rng: C.abohb_faster_to_target(
+        targets({a: times_to_target(rng, n), b: times_to_target(rng, n)}), variant, "q0.03"))
+    # planted: A-BOHB twice as fast (a "substantial speed-up"), never-reached runs on both sides
+    assert_power(lambda rng: C.abohb_faster_to_target(
+        targets({a: times_to_target(rng, n), b: times_to_target(rng, n, factor=2.0, never=0.05)}), variant, "q0.03"))
+
+
+def test_never_reached_ranks_last():
+    asha = np.full(10, math.inf)
+    abohb = np.linspace(5.0, 9.0, 10)
+    row = C.abohb_faster_to_target(targets({"asha-promotion": asha, "abohb-promotion": abohb}), "promotion", "q0.03")
+    assert row.verdict == HOLDS and "never reached ranks last" in row.detail
+    row = C.abohb_faster_to_target(targets({"asha-promotion": abohb, "abohb-promotion": asha}), "promotion", "q0.03")
+    assert row.verdict == FAILS
+    both = C.abohb_faster_to_target(targets({"asha-promotion": asha, "abohb-promotion": asha}), "promotion", "q0.03")
+    assert both.verdict == UNMEASURED
+
+
+def test_fewer_epochs_is_calibrated():
+    n = PAPER_SEEDS
+    asha, abohb = "asha-promotion", "abohb-promotion"
+    epochs = lambda rng, f=1.0: times_to_target(rng, n, log_centre=5.0, sd=0.5, factor=f, never=0.1)  # noqa: E731
+    assert_calibrated_null(lambda rng: C.abohb_fewer_epochs(targets({asha: epochs(rng), abohb: epochs(rng)}, "epochs"),
+                                                            "q0.03"))
+    assert_power(lambda rng: C.abohb_fewer_epochs(targets({asha: epochs(rng), abohb: epochs(rng, 2.0)}, "epochs"),
+                                                  "q0.03"))
+
+
+@pytest.mark.parametrize("true_ratio", [0.75, 1 / 3])
+def test_about_half_is_calibrated_at_both_edges(true_ratio):
+    """Null for equivalence: the true ratio on an edge of [1/3, 3/4]; planted: exactly one half."""
+    n = PAPER_SEEDS
+
+    def frame(rng, ratio):
+        asha = np.exp(rng.normal(5.0, 0.4, n))
+        abohb = np.exp(rng.normal(5.0, 0.4, n)) * ratio
+        return targets({"asha-promotion": asha, "abohb-promotion": abohb}, "epochs")
+
+    assert_calibrated_null(lambda rng: C.abohb_about_half_the_epochs(frame(rng, true_ratio), "q0.03"))
+    assert_power(lambda rng: C.abohb_about_half_the_epochs(frame(rng, 0.5), "q0.03"))
+
+
+def test_about_half_is_not_a_lower_bound():
+    """A ratio of 0.1 is "fewer" but not "about half"."""
+    rng = np.random.default_rng(0)
+    asha = np.exp(rng.normal(5.0, 0.2, 30))
+    frame = targets({"asha-promotion": asha, "abohb-promotion": asha * 0.1}, "epochs")
+    assert C.abohb_fewer_epochs(frame, "q0.03").verdict == HOLDS
+    row = C.abohb_about_half_the_epochs(frame, "q0.03")
+    assert row.verdict == FAILS and "typical ratio 0.10" in row.detail
+
+
+# ------------------------------------------------------------------ stopping vs promotion
+@pytest.mark.parametrize("family", ["asha", "abohb"])
+def test_stopping_vs_promotion_is_calibrated_at_the_margin(family):
+    n = PAPER_SEEDS
+    s, p = f"{family}-stopping", f"{family}-promotion"
+    margin = C.EQUIVALENCE_MARGIN_POINTS / 100
+    exhaustion = no_exhaustion([s, p])
+
+    def frame(rng, shift, sd=0.004):
+        return incumbents({s: errors(rng, n, sd=sd, shift=shift), p: errors(rng, n, sd=sd)}, when="comparison", t=15.0)
+
+    # the true shift sits exactly on the margin (both edges): "equally good" may hold at most alpha
+    assert_calibrated_null(lambda rng: C.stopping_vs_promotion(frame(rng, margin), exhaustion, family))
+    assert_calibrated_null(lambda rng: C.stopping_vs_promotion(frame(rng, -margin), exhaustion, family))
+    assert_power(lambda rng: C.stopping_vs_promotion(frame(rng, 0.0), exhaustion, family))
+
+
+def test_equivalence_is_not_ci_contains_zero():
+    """The old rule: 'no clear winner' held whenever the interval contained 0. With a wide interval
+    around 0 equivalence is inconclusive, and a clear difference is "does not hold"."""
+    rng = np.random.default_rng(2)
+    wide = incumbents({"asha-stopping": errors(rng, 6, sd=0.03), "asha-promotion": errors(rng, 6, sd=0.03)},
+                      when="comparison", t=10.0)
+    row = C.stopping_vs_promotion(wide, no_exhaustion(["asha-stopping", "asha-promotion"]), "asha")
+    assert row.estimate.low < 0 < row.estimate.high and row.verdict == INCONCLUSIVE
+    far = incumbents({"asha-stopping": errors(rng, 20, shift=0.02), "asha-promotion": errors(rng, 20)},
+                     when="comparison", t=10.0)
+    assert C.stopping_vs_promotion(far, no_exhaustion(["asha-stopping", "asha-promotion"]), "asha").verdict == FAILS
+    assert C.stopping_vs_promotion_claim("asha").direction == "equivalent"
+
+
+def test_stopping_vs_promotion_refuses_a_time_after_exhaustion():
+    rng = np.random.default_rng(0)
+    frame = incumbents({"asha-stopping": errors(rng, 6), "asha-promotion": errors(rng, 6)}, when="comparison", t=40.0)
+    with pytest.raises(ValueError, match="exhausted the table"):
+        C.stopping_vs_promotion(frame, no_exhaustion(["asha-stopping", "asha-promotion"], t=36.0), "asha")
+    with pytest.raises(ValueError, match="family"):
+        C.stopping_vs_promotion(frame, no_exhaustion(["asha-stopping"]), "bohb")
+
+
+# ------------------------------------------------------------------ exhaustion on real simulated runs
+def tiny_table(tmp_path, n_configs=40):
+    from hpo_kit.objectives.tabular import synthetic_table
+
+    table = synthetic_table(n_configs=n_configs, n_epochs=9, seed=1)
+    table.val_error = np.nan_to_num(table.val_error, nan=0.9)
+    table.to_npz(tmp_path / "t.npz")
+    return str(tmp_path / "t.npz")
+
+
+def test_comparison_time_is_before_any_first_repeat(tmp_path):
+    n_rows = 40
+    settings = ex.SimulationSettings(table_path=tiny_table(tmp_path, n_rows), cost="wall", min_resource=1,
+                                     max_resource=9, eta=3, horizon=400.0, restrict_to_table=True)
+    methods = ["asha-stopping", "asha-promotion"]
+    logs = ex.simulate_grid(settings, methods, [4], n_seeds=3, root=tmp_path / "runs")
+    by_method = {m: logs[(m, 4)] for m in methods}
+    exhaustion = ex.exhaustion_frame(by_method, n_rows, settings.horizon, seeds=[0, 1, 2])
+    assert np.isfinite(exhaustion["first_repeat"]).any(), "the test needs runs that exhaust the table"
+    t = ex.comparison_time(exhaustion, methods, at_most=settings.horizon / 2)
+    assert t <= exhaustion["first_repeat"].min() and t <= exhaustion["all_rows_tried"].min()
+    for runs in by_method.values():
+        for log in runs:
+            trials = ex.trial_rows(log)
+            before = trials[(trials["start"] < t) & trials["row"].notna()]
+            assert before["row"].is_unique  # every trial started before t is a new row
+            later = trials[trials["row"].notna()]
+            all_tried, repeat = ex.exhaustion_time(log, n_rows)
+            if math.isfinite(repeat):
+                assert not later[later["start"] < repeat]["row"].duplicated().any()
+                assert later[later["start"] <= repeat]["row"].duplicated().any()
+    # the claim accepts that time and refuses a later one
+    inc = ex.incumbent_frame(by_method, {"comparison": t, "end": settings.horizon}, seeds=[0, 1, 2])
+    row = C.stopping_vs_promotion(inc.assign(charged=True), exhaustion, "asha", when="comparison")
+    assert row.verdict == UNMEASURED and "minimum of 5" in row.reason
+    if exhaustion["exhausted"].min() < settings.horizon:
+        with pytest.raises(ValueError, match="exhausted"):
+            C.stopping_vs_promotion(inc, exhaustion, "asha", when="end")
+
+
+def test_exhaustion_time_on_a_hand_made_log():
+    log = pd.DataFrame({
+        "event": ["start", "start", "result", "result", "start", "result", "start", "result"],
+        "trial_id": [0, 1, 0, 1, 2, 2, 3, 3],
+        "time": [0.0, 0.0, 1.0, 1.5, 1.0, 2.0, 2.0, 3.0],
+        "resource": [1] * 8, "previous_resource": [0] * 8, "loss": [0.5] * 8,
+        "info_row": [None, None, 7, 8, None, 9, None, 7]})
+    assert ex.exhaustion_time(log, 3) == (1.0, 2.0)   # rows 7, 8, 9 tried by t=1; row 7 again at t=2
+    assert ex.exhaustion_time(log, 4) == (math.inf, 2.0)
+    with pytest.raises(ValueError, match="n_rows"):
+        ex.exhaustion_time(log, 0)
+    with pytest.raises(ValueError, match="at_most"):
+        ex.comparison_time(pd.DataFrame({"method": ["a"], "exhausted": [1.0]}), ["a"], at_most=0.0)
+    with pytest.raises(ValueError, match="no exhaustion times"):
+        ex.comparison_time(pd.DataFrame({"method": ["a"], "exhausted": [1.0]}), ["a", "b"], at_most=5.0)
+
+
+# ------------------------------------------------------------------ decision time on the simulated clock
+def test_simulator_charges_thread_time(tmp_path):
+    from hpo_kit.backends.simulator import SimulatorBackend
+    from hpo_kit.objectives.tabular import TabularObjective, synthetic_table
+    from hpo_kit.trial import Job
+
+    objective = TabularObjective(synthetic_table(n_configs=20, n_epochs=3, seed=0))
+    config = objective.candidates()[0]
+    backend = SimulatorBackend(2, charge_decision_time=True, decision_clock="thread")
+    backend.start(objective, run_seed=0)
+    backend.submit(Job(0, config, 1))
+    time.sleep(0.05)  # sleeping uses no CPU: the thread clock does not charge it
+    spin = time.thread_time() + 0.05
+    while time.thread_time() < spin:  # busy: this is what a GP fit looks like to the thread clock
+        pass
+    backend.submit(Job(1, config, 1))
+    backend.wait_one()
+    second = backend.wait_one()
+    assert 0.045 <= second.started_at < 0.1 and not backend.deterministic
+    with pytest.raises(ValueError, match="decision_clock"):
+        SimulatorBackend(2, decision_clock="cpu")
+    with pytest.raises(ValueError, match="decision_clock"):
+        ex.SimulationSettings(table_path=tiny_table(tmp_path), decision_clock="cpu").validate()
+
+
+def test_charged_grid_runs_and_differs_only_in_the_clock(tmp_path):
+    settings = ex.SimulationSettings(table_path=tiny_table(tmp_path), cost="wall", min_resource=1, max_resource=9,
+                                     eta=3, horizon=100.0, restrict_to_table=True, overlap_brackets=True)
+    free = ex.simulate_grid(settings, ["bohb"], [2], 1, root=tmp_path / "free")
+    charged = ex.simulate_grid(ex.with_decision_time(settings), ["bohb"], [2], 1, root=tmp_path / "charged")
+    f, c = free[("bohb", 2)][0], charged[("bohb", 2)][0]
+    assert (f.event == "start").sum() >= 1 and (c.event == "start").sum() >= 1
+    # same seed, same first decision: the charged clock is ahead by that decision's CPU time
+    assert c[c.event == "result"]["time"].iloc[0] > f[f.event == "result"]["time"].iloc[0]
+
+
+def test_notebook_claims_cover_every_row_and_missing_methods():
+    rng = np.random.default_rng(0)
+    n = 6
+    methods = ["hyperband", "asha-promotion", "bohb", "abohb-promotion", "asha-stopping", "abohb-stopping"]
+    inc = pd.concat([incumbents({m: errors(rng, n) for m in methods}, when=w, t=t) for w, t in
+                     (("early", 3.9), ("comparison", 15.0))])
+    tgt = targets({m: times_to_target(rng, n, never=0.0) for m in methods})
+    rows = C.notebook_claims(inc, tgt, no_exhaustion(methods), "q0.03", "q0.03", methods)
+    assert len(rows) == 8 and all(r.estimate is not None for r in rows)
+    rows = C.notebook_claims(inc, tgt, no_exhaustion(methods), "q0.03", "q0.03", ["hyperband", "asha-promotion"])
+    assert rows[0].verdict != UNMEASURED or "minimum" in rows[0].reason
+    assert all(r.verdict == UNMEASURED and "needs methods" in r.reason for r in rows[1:])
+    with pytest.raises(ValueError, match="variant"):
+        C.abohb_faster_to_target(tgt, "pausing", "q0.03")
+    with pytest.raises(ValueError, match="lacks columns"):
+        C.abohb_beats_bohb_early(inc.drop(columns="charged"))
