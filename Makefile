@@ -3,6 +3,7 @@ PYTHON  ?= python3.11
 VENV    ?= .venv
 PROFILE ?= workshop
 NB      ?=
+FORCE   ?=
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/python -m pip
 STAMP   := $(VENV)/.installed
@@ -18,7 +19,7 @@ endif
 .PHONY: install reproduce test lab bench clean help
 
 help:
-	@echo "make reproduce [PROFILE=smoke|workshop|paper] [NB=<name> ...]  run notebooks, write runs/<profile>/REPORT.md"
+	@echo "make reproduce [PROFILE=smoke|workshop|paper] [NB=<name> ...] [FORCE=1]  run notebooks (skips ones done with the same code), write runs/<profile>/REPORT.md"
 	@echo "make test                                                      unit tests + every notebook at the smoke profile"
 	@echo "make lab                                                       JupyterLab on notebooks/ with the kit's kernel"
 	@echo "make bench                                                     speed benchmarks (print figures)"
@@ -39,7 +40,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 reproduce: $(STAMP)
-	$(PY) -m hpo_kit.run --profile $(PROFILE) $(if $(NB),--only $(NB))
+	$(PY) -m hpo_kit.run --profile $(PROFILE) $(if $(NB),--only $(NB)) $(if $(FORCE),--force)
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -6,15 +6,25 @@
 3. Executes each notebook with papermill (kernel ``python3``) into
    ``runs/<profile>/<notebook>/<notebook>.ipynb``; a failing cell, a cell time-out or a dead kernel
    fails that notebook only.
-4. Writes ``runs/<profile>/index.json`` and ``runs/<profile>/REPORT.md``, prints a summary, and
-   exits non-zero when any notebook failed.
+4. Writes ``runs/<profile>/index.json`` after every notebook and ``runs/<profile>/REPORT.md`` at the
+   end, prints a summary, and exits non-zero when any notebook failed.
+
+Resuming: a notebook that finished ``ok`` with the same fingerprint (the notebook, its parameters and
+the kit's source code) is skipped unless ``--force``. A notebook that was interrupted runs again;
+its run logs and caches in ``runs/<profile>/<notebook>/`` let it pick up where it stopped, so no
+finished evaluation is repeated. One progress line per notebook gives i of N, the elapsed time and
+an estimate of the time left from the durations recorded in ``index.json``.
 """
 from __future__ import annotations
 
 import argparse
+import atexit
+import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -32,6 +42,46 @@ class NotebookRun:
     duration_s: float
     error: str | None
     output: str          # executed notebook, relative to runs/<profile>/
+    fingerprint: str = ""  # notebook + parameters + kit source: a rerun with the same one is skipped
+    skipped: bool = False  # True when this invocation reused an earlier ok run
+
+
+def fingerprint(notebook: str, parameters: dict) -> str:
+    """What decides a notebook's results: its file, its parameters and the kit's source code."""
+    digest = hashlib.sha256()
+    digest.update((paths.NOTEBOOKS_DIR / f"{notebook}.ipynb").read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    digest.update(os.environ.get("HPO_KIT_DATA", "").encode())  # other data, other results
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*")):
+        if source.suffix in (".py", ".npz", ".json") and "__pycache__" not in source.parts:
+            digest.update(str(source.relative_to(package)).encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _kernel_manager_class():
+    """A kernel manager using IPC sockets in a private folder instead of TCP on localhost.
+
+    Why: over TCP without CurveZMQ keys every kernel warns that its traffic is unencrypted. Local
+    IPC sockets in a folder only this user can read avoid the cause rather than hiding the warning.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    folder = tempfile.mkdtemp(prefix="hpo_kit_kernels_")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            return os.path.join(tempfile.mkdtemp(dir=folder), "kernel")
+
+    return IPCKernelManager
 
 
 def discover_notebooks() -> list[str]:
@@ -92,7 +142,7 @@ def execute(notebook: str, profile: str, parameters: dict, cell_timeout: float |
             str(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb"), str(output),
             parameters=parameters, kernel_name="python3", cwd=str(paths.NOTEBOOKS_DIR),
             execution_timeout=cell_timeout, progress_bar=False, log_output=True,
-            request_save_on_cell_execute=True,
+            request_save_on_cell_execute=True, kernel_manager_class=_kernel_manager_class(),
         )
         if not results.exists():
             error = "the notebook finished without writing results.json (does it end with run.finish()?)"
@@ -101,7 +151,36 @@ def execute(notebook: str, profile: str, parameters: dict, cell_timeout: float |
         if os.environ.get("HPO_KIT_DEBUG"):
             traceback.print_exc()
     return NotebookRun(notebook, "failed" if error else "ok", round(time.perf_counter() - started, 1),
-                       error, str(output.relative_to(paths.runs_dir() / profile)))
+                       error, str(output.relative_to(paths.runs_dir() / profile)), fingerprint(notebook, parameters))
+
+
+def read_index(profile: str) -> dict[str, dict]:
+    path = paths.runs_dir() / profile / "index.json"
+    try:
+        return json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        return {}  # a damaged index only costs re-running; the run folders are intact
+
+
+def reusable(previous: dict | None, notebook: str, profile: str, parameters: dict) -> bool:
+    """An earlier run that finished ok with the same notebook, parameters and kit source."""
+    return bool(previous and previous.get("status") == "ok"
+                and previous.get("fingerprint") == fingerprint(notebook, parameters)
+                and (paths.run_dir(profile, notebook) / "results.json").exists())
+
+
+def progress_line(i: int, n: int, notebook: str, elapsed: float, remaining: list[float | None]) -> str:
+    """``[i/N] notebook · elapsed · about X left`` (X from recorded durations; unknown ones say so)."""
+    known = [d for d in remaining if d is not None]
+    left = f"about {_duration(sum(known))} left" if known else "time left unknown"
+    if len(known) < len(remaining):
+        left += f" (+{len(remaining) - len(known)} never timed)"
+    return f"[{i}/{n}] {notebook} · elapsed {_duration(elapsed)} · {left}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def update_index(profile: str, runs: list[NotebookRun]) -> Path:
@@ -120,7 +199,7 @@ def print_summary(runs: list[NotebookRun]) -> None:
     print(f"\n{'notebook':<{width}}  status  runtime")
     for r in runs:
         print(f"{r.notebook:<{width}}  {r.status:<6}  {r.duration_s:7.1f} s"
-              + (f"   {r.error}" if r.error else ""))
+              + ("   (earlier run, skipped)" if r.skipped else "") + (f"   {r.error}" if r.error else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-timeout", type=float, default=None,
                         help="seconds one cell may run before the notebook fails (default: no limit)")
     parser.add_argument("--validate-only", action="store_true", help="check parameter files and stop")
+    parser.add_argument("--force", action="store_true",
+                        help="run every notebook again, even one that finished ok with the same code and parameters")
     args = parser.parse_args(argv)
 
     try:
@@ -142,10 +223,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parameters of {len(notebooks)} notebook(s) valid at profile {args.profile!r}")
         return 0
     os.environ["HPO_KIT_BATCH"] = "1"  # plain-text progress bars in executed notebooks
-    runs = []
-    for nb in notebooks:
-        print(f"=== {nb} (profile {args.profile})", flush=True)
+    previous = read_index(args.profile)
+    runs: list[NotebookRun] = []
+    started = time.perf_counter()
+    for i, nb in enumerate(notebooks, start=1):
+        remaining = [previous.get(other, {}).get("duration_s") for other in notebooks[i - 1:]]
+        print(progress_line(i, len(notebooks), nb, time.perf_counter() - started, remaining), flush=True)
+        if not args.force and reusable(previous.get(nb), nb, args.profile, params[nb]):
+            print(f"    {nb}: finished ok earlier with the same code and parameters, skipped (--force reruns it)",
+                  flush=True)
+            fields = {k: v for k, v in previous[nb].items() if k in NotebookRun.__dataclass_fields__}
+            runs.append(NotebookRun(**{**fields, "skipped": True}))
+            continue
         runs.append(execute(nb, args.profile, params[nb], args.cell_timeout))
+        update_index(args.profile, [runs[-1]])  # an interruption keeps what finished
     update_index(args.profile, runs)
     report = write_report(args.profile)
     print_summary(runs)

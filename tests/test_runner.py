@@ -127,3 +127,30 @@ def test_cell_time_out_and_dead_kernel_are_recorded_as_failures(kit, body, words
     assert index["02_fails"]["status"] == "failed"
     for w in words:
         assert w in index["02_fails"]["error"]
+
+
+def test_a_second_run_skips_what_finished_ok_with_the_same_code_and_parameters(kit, capfd):
+    capsys = capfd  # file-descriptor capture also sees what the kernel processes print
+    assert runner.main(["--profile", "smoke", "--only", "01"]) == 0
+    first, first_err = capsys.readouterr()
+    assert "[1/1] 01_ok" in first and "time left unknown" in first
+    assert "without encryption" not in first + first_err  # kernels talk over IPC, not unencrypted TCP
+    results = paths.runs_dir() / "smoke" / "01_ok" / "results.json"
+    stamp = results.stat().st_mtime_ns
+
+    assert runner.main(["--profile", "smoke", "--only", "01"]) == 0
+    second = capsys.readouterr().out
+    assert "skipped" in second and "about" in second and results.stat().st_mtime_ns == stamp
+
+    (kit / "params" / "smoke" / "01_ok.yaml").write_text("x: 4\n")  # other parameters: runs again
+    assert runner.main(["--profile", "smoke", "--only", "01"]) == 0
+    assert "skipped" not in capsys.readouterr().out
+    assert json.loads(results.read_text())["metrics"] == {"x": 4.0}
+
+    assert runner.main(["--profile", "smoke", "--only", "01", "--force"]) == 0
+    assert "skipped" not in capsys.readouterr().out
+
+
+def test_progress_line_estimates_from_recorded_durations():
+    line = runner.progress_line(2, 3, "02_x", 75.0, [30.0, None])
+    assert line == "[2/3] 02_x · elapsed 1 min 15 s · about 30 s left (+1 never timed)"
