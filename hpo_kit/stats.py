@@ -31,7 +31,7 @@ import numpy as np
 from scipy import stats as sps
 
 __all__ = ["Estimate", "mean_ci", "paired_mean_ci", "welch_ci", "shift_ci", "spearman_ci", "proportion_ci",
-           "percentile_ci", "holm", "mean_and_se", "finite", "check_level", "check_int"]
+           "percentile_ci", "bootstrap_se_ci", "holm", "mean_and_se", "finite", "check_level", "check_int"]
 
 
 # ------------------------------------------------------------------------------ validation
@@ -298,6 +298,24 @@ def percentile_ci(value: float, replicates: Any, level: float = 0.9, n: int = 0,
     p = min(1.0, 2 * (min(below, above) + 1) / (len(reps) + 1))
     scale = float(reps.std(ddof=1) * math.sqrt(max(n, 1)))
     return Estimate(float(value), float(low), float(high), level, n, method, scale=scale, p_value=float(p))
+
+
+def bootstrap_se_ci(value: float, replicates: Any, level: float = 0.9, n: int = 0,
+                    method: str = "bootstrap, normal with the replicates' s.d.") -> Estimate:
+    """Normal interval ``value +- z * sd(replicates)``, with its two-sided p-value against 0.
+
+    Use it instead of :func:`percentile_ci` when the decision needs a far tail (a Holm level over
+    many comparisons) that a few hundred expensive replicates cannot resolve by percentiles.
+    """
+    level = check_level(level)
+    reps = finite(replicates)
+    if len(reps) < 10 or not math.isfinite(value):
+        return replace(_empty(level, n, method), value=float(value))
+    sd = float(reps.std(ddof=1))
+    half = float(sps.norm.ppf(0.5 + level / 2)) * sd
+    p = float(2 * sps.norm.sf(abs(value) / sd)) if sd > 0 else (0.0 if value != 0 else 1.0)
+    return Estimate(float(value), value - half, value + half, level, n, method, scale=sd * math.sqrt(max(n, 1)),
+                    p_value=p)
 
 
 # ------------------------------------------------------------------------------ several comparisons

@@ -81,9 +81,15 @@ def test_separate_search_tunes_architecture_then_training_at_the_same_budget(tmp
     assert sorted(c.removeprefix("config_") for c in train_configs) == sorted(TRAINING_NAMES)
     assert result.total_epochs == 2 * ex.iteration_resource(1, 3, 3)
     assert set(result.best_config) == set(HYPERPARAMETER_NAMES)
-    best_arch = ex.incumbent(result.architecture)["config"]
-    assert all(result.best_config[n] == best_arch[n] for n in ARCHITECTURE_NAMES)
-    assert 0 <= result.test_error <= 1
+    arch_best, train_best = ex.incumbent(result.architecture), ex.incumbent(result.training)
+    assert all(result.best_config[n] == arch_best["config"][n] for n in ARCHITECTURE_NAMES)
+    # the final incumbent is the better stage's, with the test error measured with it
+    chosen = arch_best if result.stage == "architecture" else train_best
+    assert result.val_error == min(arch_best["val_error"], train_best["val_error"]) == chosen["val_error"]
+    assert result.test_error == chosen["test_error"] and 0 <= result.test_error <= 1
+    if result.stage == "architecture":
+        assert all(result.best_config[n] == ex.STANDARD_TRAINING[n] for n in TRAINING_NAMES)
+    assert ex.separate_table({0: result})["stage"].tolist() == [result.stage]
     with pytest.raises(ValueError, match="n_iterations must be an integer >= 2"):
         ex.separate_search(tiny_objective(), tmp_path, 0, n_iterations=1, **SEARCH)
     with pytest.raises(ValueError, match="standard_training must set exactly"):
@@ -113,15 +119,31 @@ def test_survivors_table_labels_runs_and_keeps_only_reached_budgets(tmp_path):
     assert set(HYPERPARAMETER_NAMES) <= set(table.columns)
 
 
-def test_mean_se_and_paired_differences_over_seeds():
-    mean, se, n = ex.mean_se([1.0, 3.0, float("nan")])
-    assert (mean, n) == (2.0, 2) and se == pytest.approx(1.0)
-    assert math.isnan(ex.mean_se([1.0])[1]) and ex.mean_se([])[2] == 0
-    table = pd.DataFrame({"method": ["a", "b", "a", "b"], "seed": [0, 0, 1, 1], "err": [0.3, 0.2, 0.5, 0.2]})
-    mean, se, n = ex.paired_difference(table, "err", worse="a", better="b")
-    assert mean == pytest.approx(0.2) and se == pytest.approx(0.1) and n == 2
-    with pytest.raises(ValueError, match="no rows for methods"):
-        ex.paired_difference(table, "err", worse="a", better="c")
+def test_method_summary_uses_mean_and_standard_error_over_seeds():
+    table = pd.DataFrame({"method": ["a", "b", "a", "b"], "seed": [0, 0, 1, 1], "val_error": [0.3, 0.2, 0.5, 0.2],
+                          "test_error": [0.3, 0.2, float("nan"), 0.4]})
+    summary = ex.method_summary(table).set_index("method")
+    assert summary.loc["a", "val_error_mean"] == pytest.approx(0.4)
+    assert summary.loc["a", "val_error_se"] == pytest.approx(0.1)
+    assert summary.loc["a", "test_error_mean"] == pytest.approx(0.3) and math.isnan(summary.loc["a", "test_error_se"])
+    assert summary.loc["b", "n_seeds"] == 2
+
+
+def _best(val, budget=3):
+    return {"val_error": val, "test_error": 1 - val, "budget": budget, "config": {}, "trial_id": 0}
+
+
+def test_separate_search_keeps_the_better_of_its_two_stages():
+    """Stage 2 searches training hyperparameters from scratch and may end worse than stage 1's
+    incumbent (architecture with standard training): the search keeps stage 1's then."""
+    assert ex.better_stage(_best(0.10), _best(0.20), 3) == "architecture"
+    assert ex.better_stage(_best(0.20), _best(0.10), 3) == "training"
+    assert ex.better_stage(_best(0.10), _best(0.10), 3) == "architecture"  # a tie keeps stage 1
+    assert ex.better_stage(_best(0.10), _best(0.05, budget=1), 3) == "architecture"  # only the largest budget counts
+    assert ex.better_stage(_best(0.10, budget=1), _best(0.30), 3) == "training"
+    assert ex.better_stage(_best(float("nan"), budget=None), _best(0.30), 3) == "training"
+    with pytest.raises(RuntimeError, match="neither stage"):
+        ex.better_stage(_best(0.1, budget=1), _best(0.1, budget=1), 3)
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -166,9 +188,8 @@ def test_importance_change_and_marginal_curves_per_budget():
     change = importance_change(table)
     assert list(change["hyperparameter"][:2]) in (["a", "b"], ["b", "a"])
     top = change.set_index("hyperparameter")
-    assert top.loc["a", "change"] < -0.5 and top.loc["b", "change"] > 0.5 and (change["std"] >= 0).all()
+    assert top.loc["a", "change"] < -0.5 and top.loc["b", "change"] > 0.5 and (change["tree_std"] >= 0).all()
     assert change.attrs == {"budget_from": 1, "budget_to": 9} and "se" not in change.columns
-    assert np.allclose(importance_change(table, n_trees=4)["se"], change["std"] / 2)
     with pytest.raises(ValueError, match="not a budget"):
         importance_change(table, budget_from=3)
     curves = marginal_curves({1: small, 9: large}, ["a", "lr"], n_points=5)

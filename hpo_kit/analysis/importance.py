@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -162,16 +162,16 @@ def importance_table(fitted: Mapping[Any, FittedFanova], *, pairs: int = 5,
     return pd.concat(tables, ignore_index=True)
 
 
-def importance_change(table: pd.DataFrame, budget_from: Any = None, budget_to: Any = None, *,
-                      n_trees: int | None = None) -> pd.DataFrame:
-    """How each hyperparameter's individual importance changes from one budget to another.
+def importance_change(table: pd.DataFrame, budget_from: Any = None, budget_to: Any = None) -> pd.DataFrame:
+    """How each hyperparameter's individual importance changes from one budget to another (display).
 
     ``table`` comes from :func:`importance_per_budget`; the budgets default to its smallest and
     largest. One row per hyperparameter, sorted by the size of the change: ``importance_from``,
-    ``importance_to``, ``change`` (to - from, in variance fractions), ``std`` (the spread of the
-    change from tree to tree, combining the two standard deviations over trees as independent) and
-    ``z`` (change / std). With ``n_trees`` (trees per forest) also ``se`` = std / sqrt(n_trees),
-    the standard error of the forests' mean change (it ignores that trees share their data).
+    ``importance_to``, ``change`` (to - from, in variance fractions) and ``tree_std`` (the spread of
+    the change from tree to tree of the two forests). ``tree_std`` is *not* an uncertainty of the
+    change: the trees share their data, and their mean becomes exact as trees are added whatever
+    the data were. Whether a change is real is decided from refits on resampled configurations
+    (:func:`bootstrap_importance_change`).
     """
     singles = table[table["order"] == 1]
     if singles.empty:
@@ -187,13 +187,7 @@ def importance_change(table: pd.DataFrame, budget_from: Any = None, budget_to: A
     terms = [t for t in a.index if t in b.index]
     frame = pd.DataFrame({"importance_from": a.loc[terms, "importance"], "importance_to": b.loc[terms, "importance"]})
     frame["change"] = frame["importance_to"] - frame["importance_from"]
-    frame["std"] = np.sqrt(a.loc[terms, "std"] ** 2 + b.loc[terms, "std"] ** 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["z"] = frame["change"] / frame["std"]
-    if n_trees is not None:
-        if isinstance(n_trees, bool) or not isinstance(n_trees, (int, np.integer)) or n_trees < 1:
-            raise ValueError(f"n_trees must be None or an integer >= 1, got {n_trees!r}")
-        frame["se"] = frame["std"] / math.sqrt(int(n_trees))
+    frame["tree_std"] = np.sqrt(a.loc[terms, "std"] ** 2 + b.loc[terms, "std"] ** 2)
     frame.attrs.update(budget_from=budget_from, budget_to=budget_to)
     order = frame["change"].abs().sort_values(ascending=False, kind="stable").index
     return frame.loc[order].rename_axis("hyperparameter").reset_index()
@@ -292,3 +286,180 @@ def plot_importance_per_budget(table: pd.DataFrame, *, top: int = 8, ax: Any = N
     ax.set_ylabel("")
     ax.set_title(title or "fANOVA importance per budget")
     return ax.figure
+
+
+# -- is a change of importance between budgets real? Bootstrap over configurations --------------------
+#: An importance estimator: (encoded configurations, losses, seed) -> one individual importance (variance
+#: fraction) per column of ``inputs.names``. :func:`fanova_main_effects` is fANOVA's;
+#: :func:`binned_main_effects` a cheap one (the calibration tests use it to run the claim end to end).
+ImportanceFn = Callable[[FanovaInputs, np.ndarray, int], np.ndarray]
+
+
+def fanova_main_effects(n_trees: int = 16, min_samples_leaf: int = 1) -> ImportanceFn:
+    """fANOVA's individual importance of every hyperparameter (a forest of ``n_trees`` per call).
+
+    The forest's randomness comes from ``seed``: a bootstrap that passes a new seed per refit
+    counts the spread between forests as part of the uncertainty, as it should.
+    """
+    for pname, value in (("n_trees", n_trees), ("min_samples_leaf", min_samples_leaf)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{pname} must be an integer >= 1, got {value!r}")
+
+    def importance(inputs: FanovaInputs, y: np.ndarray, seed: int) -> np.ndarray:
+        model = fit_fanova(inputs.X, y, inputs.names, inputs.log_mask, bounds=inputs.bounds,
+                           impute_values=inputs.impute_values, categories=inputs.categories, n_trees=int(n_trees),
+                           seed=int(seed), min_samples_leaf=int(min_samples_leaf))
+        table = model.importances(pairs=0)
+        return table.set_index("term").loc[inputs.names, "importance"].to_numpy(float)
+
+    importance.__qualname__ = f"fanova_main_effects(n_trees={n_trees}, min_samples_leaf={min_samples_leaf})"
+    return importance
+
+
+def binned_main_effects(n_bins: int = 4) -> ImportanceFn:
+    """Main-effect variance fractions from binned means (the correlation ratio of each hyperparameter).
+
+    Each numeric column is cut into ``n_bins`` equal-width bins over the space's range (on the log
+    scale for log-scaled hyperparameters), a categorical into its choices; the importance is the
+    variance of the bin means (weighted by bin size) over the variance of the losses. A crude,
+    deterministic fANOVA main effect (no forest, ``seed`` unused), thousands of times cheaper.
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
+        raise ValueError(f"n_bins must be an integer >= 2, got {n_bins!r}")
+
+    def importance(inputs: FanovaInputs, y: np.ndarray, seed: int) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        total = y.var()
+        if not total > 0:
+            return np.full(len(inputs.names), np.nan)
+        X = np.where(np.isnan(inputs.X), inputs.impute_values[None, :], inputs.X)
+        cats = np.asarray(inputs.categories)
+        lo, hi = np.array(inputs.bounds, dtype=float).T
+        logs = np.asarray(inputs.log_mask, dtype=bool) & (cats == 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            X = np.where(logs, np.log(np.where(logs, X, 1.0)), X)
+            lo = np.where(logs, np.log(np.where(logs, lo, 1.0)), lo)
+            hi = np.where(logs, np.log(np.where(logs, hi, 1.0)), hi)
+        width = np.where(hi > lo, (hi - lo) / n_bins, 1.0)
+        numeric_bins = np.clip(((X - lo) / width).astype(int), 0, n_bins - 1)
+        bins = np.where(cats > 0, X.astype(int), numeric_bins)
+        size = int(max(n_bins, cats.max(initial=0)))
+        k = X.shape[1]
+        # one bincount for all columns: column j's bins are offset by j * size
+        flat = (bins + np.arange(k)[None, :] * size).ravel()
+        counts = np.bincount(flat, minlength=k * size).reshape(k, size)
+        sums = np.bincount(flat, weights=np.repeat(y, k), minlength=k * size).reshape(k, size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            means = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+        between = (counts * (means - y.mean()) ** 2).sum(axis=1) / len(y)
+        return between / total
+
+    importance.__qualname__ = f"binned_main_effects(n_bins={n_bins})"
+    return importance
+
+
+@dataclass(frozen=True)
+class ImportanceChange:
+    """Importance at two budgets on the same configurations, and paired bootstrap refits of the change.
+
+    ``replicates[b, j]`` is the change (to - from) of hyperparameter ``names[j]`` in refit ``b``: the
+    same resampled configurations (and the same forest seed) at both budgets.
+    """
+
+    names: list[str]
+    budget_from: Any
+    budget_to: Any
+    n_configs: int
+    importance_from: np.ndarray
+    importance_to: np.ndarray
+    replicates: np.ndarray  # n_bootstrap x hyperparameters
+    method: str
+
+    @property
+    def change(self) -> np.ndarray:
+        return self.importance_to - self.importance_from
+
+    @property
+    def bootstrap_se(self) -> np.ndarray:
+        """Standard deviation of each change over the refits (NaN refits dropped)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanstd(self.replicates, axis=0, ddof=1)
+
+    def table(self) -> pd.DataFrame:
+        """One row per hyperparameter, largest change (in bootstrap standard errors) first."""
+        frame = pd.DataFrame({"hyperparameter": self.names, "importance_from": self.importance_from,
+                              "importance_to": self.importance_to, "change": self.change,
+                              "bootstrap_se": self.bootstrap_se})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["z"] = frame["change"] / frame["bootstrap_se"]
+        frame.attrs.update(budget_from=self.budget_from, budget_to=self.budget_to, n_configs=self.n_configs,
+                           n_bootstrap=len(self.replicates))
+        return frame.reindex(frame["z"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)
+
+
+def bootstrap_importance_change(results: pd.DataFrame, space: ConfigurationSpace, *, budget_from: Any = None,
+                                budget_to: Any = None, importance: ImportanceFn | None = None,
+                                n_bootstrap: int = 100, seed: int = 0, config_id_col: str = "config_id",
+                                budget_col: str = "budget", loss_col: str = "loss") -> ImportanceChange:
+    """Importance of every hyperparameter at two budgets, with ``n_bootstrap`` paired refits.
+
+    ``results`` has one row per (configuration, budget) with the hyperparameters as columns (the
+    random sample of notebook 03); only configurations with a finite loss at both budgets count
+    (budgets default to the smallest and largest). Each refit draws the configurations with
+    replacement and fits the importance estimator (default :func:`fanova_main_effects`) at both
+    budgets on that same draw: the spread of the refits' change is the uncertainty of the change due
+    to *which configurations were sampled* (and, for forests, which trees were grown). The spread
+    between the trees of one forest is not such an uncertainty: it shrinks as trees are added while
+    the data stay the same. Same ``seed``, same refits.
+    """
+    importance = importance or fanova_main_effects()
+    if not callable(importance):
+        raise TypeError("importance must be a function (inputs, y, seed) -> importances, e.g. fanova_main_effects()")
+    n_bootstrap = int(_check_count("n_bootstrap", n_bootstrap, 2))
+    seed = int(_check_count("seed", seed, 0))
+    for col in (config_id_col, budget_col, loss_col):
+        if col not in results.columns:
+            raise ValueError(f"results has no column {col!r}; columns: {list(results.columns)}")
+    budgets = sorted(results[budget_col].unique())
+    budget_from = budgets[0] if budget_from is None else budget_from
+    budget_to = budgets[-1] if budget_to is None else budget_to
+    for name, budget in (("budget_from", budget_from), ("budget_to", budget_to)):
+        if budget not in budgets:
+            raise ValueError(f"{name}={budget!r} is not a budget of results; budgets: {budgets}")
+    if budget_from == budget_to:
+        raise ValueError("budget_from and budget_to must differ")
+    valid = results[np.isfinite(results[loss_col].astype(float))]
+    a = valid[valid[budget_col] == budget_from].drop_duplicates(config_id_col).set_index(config_id_col)
+    b = valid[valid[budget_col] == budget_to].drop_duplicates(config_id_col).set_index(config_id_col)
+    ids = sorted(set(a.index) & set(b.index))
+    if len(ids) < 3:
+        raise ValueError(f"only {len(ids)} configurations have a finite loss at both budgets {budget_from} and "
+                         f"{budget_to}; at least 3 are needed")
+    inputs = space_to_fanova_inputs(_configs_of(a.loc[ids].reset_index(), space, None), space)
+    y_from, y_to = a.loc[ids, loss_col].to_numpy(float), b.loc[ids, loss_col].to_numpy(float)
+    n = len(ids)
+
+    def both(rows: np.ndarray | None, forest_seed: int) -> np.ndarray:
+        part = inputs if rows is None else replace(inputs, X=inputs.X[rows])
+        yf, yt = (y_from, y_to) if rows is None else (y_from[rows], y_to[rows])
+        if np.ptp(yf) == 0 or np.ptp(yt) == 0:  # a draw with one distinct loss has no variance to split
+            return np.full((2, len(inputs.names)), np.nan)
+        return np.vstack([importance(part, yf, forest_seed), importance(part, yt, forest_seed)])
+
+    point = both(None, seed)
+    draws = np.random.default_rng(np.random.SeedSequence([seed, 1807])).integers(0, n, size=(n_bootstrap, n))
+    forest_seeds = np.random.SeedSequence([seed, 6906]).generate_state(n_bootstrap) % (2**31 - 1)
+    replicates = np.empty((n_bootstrap, len(inputs.names)))
+    for k in range(n_bootstrap):
+        pair = both(draws[k], int(forest_seeds[k]))
+        replicates[k] = pair[1] - pair[0]
+    return ImportanceChange(names=list(inputs.names), budget_from=budget_from, budget_to=budget_to, n_configs=n,
+                            importance_from=point[0], importance_to=point[1], replicates=replicates,
+                            method=getattr(importance, "__qualname__", repr(importance)))
+
+
+def _check_count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)

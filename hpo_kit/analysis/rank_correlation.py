@@ -11,7 +11,11 @@ a configuration id, a budget and a loss. Which table you pass decides what is me
 
 ``n`` (configurations behind each rho) is always reported, because a rho from five survivors and
 a rho from two hundred random configurations are very different kinds of evidence. The bootstrap
-confidence interval resamples configurations (with replacement) and is seeded.
+interval of each rho (for the heat map) resamples configurations (with replacement) and is seeded.
+
+Claims are not decided from these per-cell intervals: notebook 03's claims (``hpo_kit.nas.claims``)
+use :func:`far_pair` (with ``hpo_kit.stats.spearman_ci``) and :func:`bootstrap_neighbour_far`, a
+paired bootstrap of the *difference* between neighbouring and far correlations.
 """
 from __future__ import annotations
 
@@ -193,3 +197,86 @@ def plot_rank_correlation(table: pd.DataFrame, *, counts: pd.Series | None = Non
     ax.set_ylabel("budget")
     ax.set_title(title or "Rank correlation of losses between budgets")
     return ax.figure
+
+
+# -- the quantities notebook 03's claims are decided on ------------------------------------------------
+def far_pair(results: pd.DataFrame, *, config_col: str = "config_id", budget_col: str = "budget",
+             loss_col: str = "loss") -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """The smallest and largest budget and the losses there of the configurations evaluated at both.
+
+    Returns ``(budget_small, budget_large, losses_small, losses_large)``.
+    """
+    matrix = _loss_matrix(results, config_col, budget_col, loss_col)
+    if matrix.shape[1] < 2:
+        raise ValueError(f"results need at least two budgets, got {list(matrix.columns)}")
+    small, large = matrix.columns[0], matrix.columns[-1]
+    both = matrix[[small, large]].dropna()
+    return small, large, both[small].to_numpy(float), both[large].to_numpy(float)
+
+
+def _rowwise_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman's rho of every row of ``a`` against the same row of ``b`` (rows x configurations).
+
+    Entries missing (NaN) on either side are left out of that row; rows with fewer than 3 pairs or
+    no variation give NaN. Repeated configurations (bootstrap draws) share average ranks.
+    """
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = np.where(keep, a, np.nan), np.where(keep, b, np.nan)
+    ra = stats.rankdata(a, axis=1, nan_policy="omit")
+    rb = stats.rankdata(b, axis=1, nan_policy="omit")
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows with nothing left
+        ra = np.where(keep, ra - np.nanmean(ra, axis=1, keepdims=True), 0.0)
+        rb = np.where(keep, rb - np.nanmean(rb, axis=1, keepdims=True), 0.0)
+        denom = np.sqrt((ra * ra).sum(axis=1) * (rb * rb).sum(axis=1))
+        rho = np.where((denom > 0) & (keep.sum(axis=1) >= 3), (ra * rb).sum(axis=1) / denom, np.nan)
+    return rho
+
+
+def bootstrap_neighbour_far(results: pd.DataFrame, *, n_bootstrap: int = 1000, seed: int = 0,
+                            config_col: str = "config_id", budget_col: str = "budget",
+                            loss_col: str = "loss") -> dict[str, Any]:
+    """Mean rho of neighbouring budgets minus rho of the smallest vs the largest, with paired bootstrap refits.
+
+    Each replicate draws the configurations with replacement *once* and recomputes every rho on that
+    draw (each from the drawn configurations evaluated at both of its budgets), so the neighbouring
+    and the far correlations share their resampling as they share their configurations. Returns
+    ``difference`` (the point estimate, as :func:`neighbour_and_far` computes it), ``replicates``,
+    ``neighbour_rho``, ``far_rho``, ``n`` (the fewest configurations behind any of the rhos) and
+    ``budgets``. Needs three or more budgets (with two, the far pair is the only neighbour pair).
+    """
+    n_bootstrap = _check_int("n_bootstrap", n_bootstrap, 1)
+    seed = _check_int("seed", seed, 0)
+    matrix = _loss_matrix(results, config_col, budget_col, loss_col)
+    budgets = list(matrix.columns)
+    if len(budgets) < 3:
+        raise ValueError(f"comparing neighbouring with far budgets needs three or more budgets, got {budgets}")
+    values = matrix.to_numpy(float)
+    pairs = [(i, i + 1) for i in range(len(budgets) - 1)]
+    far = (0, len(budgets) - 1)
+    counts = [int((np.isfinite(values[:, i]) & np.isfinite(values[:, j])).sum()) for i, j in pairs + [far]]
+
+    complete = bool(np.isfinite(values).all())
+
+    def statistic(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if complete:  # rank each budget's column once (the same draw serves every pair)
+            ranked = [stats.rankdata(values[rows, i], axis=1) for i in range(len(budgets))]
+
+            def rho(i: int, j: int) -> np.ndarray:
+                return _rowwise_spearman(ranked[i], ranked[j])  # Spearman of ranks = Spearman
+        else:
+            def rho(i: int, j: int) -> np.ndarray:
+                return _rowwise_spearman(values[rows, i], values[rows, j])
+        neighbour = np.vstack([rho(i, j) for i, j in pairs])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a replicate where no neighbour rho exists
+            neighbour_mean = np.nanmean(neighbour, axis=0)
+        far_rho = rho(*far)
+        return neighbour_mean - far_rho, neighbour_mean, far_rho
+
+    identity = np.arange(len(values))[None, :]
+    difference, neighbour_rho, far_rho = (float(x[0]) for x in statistic(identity))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
+    replicates = statistic(rng.integers(0, len(values), size=(n_bootstrap, len(values))))[0]
+    return {"difference": difference, "replicates": replicates, "neighbour_rho": neighbour_rho, "far_rho": far_rho,
+            "n": min(counts), "budgets": budgets}

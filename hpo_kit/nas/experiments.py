@@ -8,7 +8,8 @@
   incumbent of each (best validation error at the largest budget) and its test error.
 * :func:`separate_search` — the two-stage baseline: architecture search with hand-set training
   hyperparameters (:data:`STANDARD_TRAINING`), then a search over the training hyperparameters of
-  the best architecture; together exactly as many Hyperband iterations as the joint search.
+  the best architecture; together exactly as many Hyperband iterations as the joint search. Its
+  final incumbent is the better (by validation error at the largest budget) of the two stages'.
 * :func:`random_sample_at_budgets` — a fixed random sample of configurations, each trained once to
   the largest budget; its validation curve gives its loss at every budget (the trainer's schedule
   does not depend on where training stops, so this *is* the loss a scheduler would see there).
@@ -30,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from ConfigSpace import ConfigurationSpace
 
@@ -38,6 +38,7 @@ from hpo_kit.methods import make_backend, make_scheduler
 from hpo_kit.nas.joint_space import ARCHITECTURE_NAMES, HYPERPARAMETER_NAMES, TRAINING_NAMES
 from hpo_kit.nas.objective import JointSpaceObjective, loss_at_budgets
 from hpo_kit.schedulers.hyperband import hyperband_brackets
+from hpo_kit.stats import mean_and_se
 from hpo_kit.stopping import StopCriteria
 from hpo_kit.tuner import HPOResult, run_hpo
 
@@ -274,6 +275,26 @@ class SeparateSearch:
     val_error: float  # its validation error at the largest budget
     test_error: float  # its test error, measured with that same result
     total_epochs: float  # epochs trained by both stages
+    stage: str = "training"  # which stage's incumbent is the final one: "architecture" or "training"
+
+
+def better_stage(architecture: Mapping[str, Any], training: Mapping[str, Any], max_resource: int) -> str:
+    """Which stage's incumbent (dicts from :func:`incumbent`) the separate search keeps.
+
+    Stage 2 starts from stage 1's architecture but may still end worse than stage 1's incumbent (its
+    training hyperparameters are searched from scratch, with fewer iterations): the search keeps
+    whichever has the lower validation error at ``max_resource``. Only incumbents at that budget
+    count (a lower loss after fewer epochs is no evidence); stage 2 replaces stage 1 only if strictly
+    better, and ties keep stage 1. Nothing here looks at test errors.
+    """
+    def usable(best: Mapping[str, Any]) -> bool:
+        return best.get("budget") == max_resource and math.isfinite(best.get("val_error", math.nan))
+
+    if usable(training) and (not usable(architecture) or training["val_error"] < architecture["val_error"]):
+        return "training"
+    if usable(architecture):
+        return "architecture"
+    raise RuntimeError(f"neither stage of the separate search has a result at the largest budget ({max_resource})")
 
 
 def separate_search(objective: JointSpaceObjective, run_dir: str | Path, seed: int, *, n_iterations: int,
@@ -282,7 +303,9 @@ def separate_search(objective: JointSpaceObjective, run_dir: str | Path, seed: i
 
     Stage 1 (``ceil(n/2)`` iterations) searches the architecture with ``standard_training``; stage 2
     (``floor(n/2)`` iterations) searches the training hyperparameters of stage 1's incumbent. Both
-    use BOHB; ``search`` are further :func:`run_search` arguments (eta, backend, ...).
+    use BOHB; ``search`` are further :func:`run_search` arguments (eta, backend, ...). The final
+    incumbent is the better of the two stages' incumbents (:func:`better_stage`); its test error is
+    the one measured with it.
     """
     if isinstance(n_iterations, bool) or not isinstance(n_iterations, int) or n_iterations < 2:
         raise ValueError(f"n_iterations must be an integer >= 2 (one or more per stage), got {n_iterations!r}")
@@ -294,24 +317,29 @@ def separate_search(objective: JointSpaceObjective, run_dir: str | Path, seed: i
                                          fixed_values=dict(standard_training))
     arch = run_search("bohb", arch_objective, run_dir / "architecture", seed, n_iterations=math.ceil(n_iterations / 2),
                       **search)
-    best_arch = incumbent(arch)["config"]
+    arch_best = incumbent(arch)
+    best_arch = arch_best["config"]
     if not best_arch:
         raise RuntimeError(f"the architecture stage in {run_dir / 'architecture'} produced no result")
     train_objective = dataclasses.replace(objective, space=sub_space(joint, TRAINING_NAMES),
                                           fixed_values={k: best_arch[k] for k in ARCHITECTURE_NAMES})
     training = run_search("bohb", train_objective, run_dir / "training", seed, n_iterations=n_iterations // 2,
                           **search)
-    best = incumbent(training)
-    return SeparateSearch(architecture=arch, training=training,
-                          best_config={**train_objective.fixed_values, **(best["config"] or {})},
+    train_best = incumbent(training)
+    stage = better_stage(arch_best, train_best, int(objective.max_resource))
+    if stage == "architecture":
+        best, config = arch_best, {**dict(standard_training), **best_arch}
+    else:
+        best, config = train_best, {**train_objective.fixed_values, **(train_best["config"] or {})}
+    return SeparateSearch(architecture=arch, training=training, best_config=config,
                           val_error=best["val_error"], test_error=best["test_error"],
-                          total_epochs=arch.total_resource + training.total_resource)
+                          total_epochs=arch.total_resource + training.total_resource, stage=stage)
 
 
 def separate_table(searches: Mapping[int, SeparateSearch], method: str = "separate") -> pd.DataFrame:
     """Rows like :func:`final_table`'s for separate searches keyed by seed."""
     rows = [{"method": method, "seed": seed, "val_error": s.val_error, "test_error": s.test_error,
-             "total_epochs": s.total_epochs,
+             "stage": s.stage, "total_epochs": s.total_epochs,
              "n_evaluations": s.architecture.n_evaluations + s.training.n_evaluations,
              "n_configs": int(s.architecture.results["trial_id"].nunique() + s.training.results["trial_id"].nunique()),
              "elapsed_s": s.architecture.elapsed + s.training.elapsed}
@@ -407,7 +435,7 @@ def method_summary(table: pd.DataFrame, metrics: Sequence[str] = ("val_error", "
     for method, group in table.groupby("method", sort=False):
         row: dict[str, Any] = {"method": method}
         for metric in metrics:
-            mean, se, n = mean_se(group[metric].tolist())
+            mean, se, _ = mean_and_se(group[metric])
             row.update({f"{metric}_mean": mean, f"{metric}_se": se})
         row["n_seeds"] = len(group)
         if "total_epochs" in group.columns:
@@ -416,34 +444,9 @@ def method_summary(table: pd.DataFrame, metrics: Sequence[str] = ("val_error", "
     return pd.DataFrame(rows)
 
 
-def mean_se(values: Sequence[float]) -> tuple[float, float, int]:
-    """Mean, standard error (NaN for fewer than 2 values) and count of the finite values."""
-    x = np.asarray([v for v in values if v is not None], dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return math.nan, math.nan, 0
-    se = float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else math.nan
-    return float(x.mean()), se, len(x)
-
-
-def paired_difference(table: pd.DataFrame, metric: str, worse: str, better: str) -> tuple[float, float, int]:
-    """Mean ± s.e. over seeds of ``metric[worse] - metric[better]`` (positive: ``better`` is lower).
-
-    ``table`` has columns ``method``, ``seed`` and ``metric`` (e.g. from :func:`final_table`).
-    """
-    for col in ("method", "seed", metric):
-        if col not in table.columns:
-            raise ValueError(f"table has no column {col!r}; columns: {list(table.columns)}")
-    wide = table.pivot_table(index="seed", columns="method", values=metric, aggfunc="first")
-    missing = [m for m in (worse, better) if m not in wide.columns]
-    if missing:
-        raise ValueError(f"table has no rows for methods {missing}; methods: {list(wide.columns)}")
-    return mean_se((wide[worse] - wide[better]).tolist())
-
-
 __all__ = [
     "BACKENDS", "SEARCH_METHODS", "STANDARD_TRAINING", "SeparateSearch", "anytime_table", "check_settings",
-    "compare_methods", "final_table", "incumbent", "iteration_resource", "mean_se", "method_summary", "new_backend",
-    "paired_difference", "random_sample_at_budgets", "random_search_trials", "rung_budgets", "run_search",
+    "better_stage", "compare_methods", "final_table", "incumbent", "iteration_resource", "method_summary",
+    "new_backend", "random_sample_at_budgets", "random_search_trials", "rung_budgets", "run_search",
     "separate_search", "separate_table", "space_table", "sub_space", "survivors_table",
 ]

@@ -1,11 +1,16 @@
 """The quickstart's two claims, decided by the kit's one rule (hpo_kit.claims)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from hpo_kit import stats
 from hpo_kit.claims import Claim, ClaimRow, decide
+
+if TYPE_CHECKING:
+    from hpo_kit.quickstart.experiment import TrainedModel
 
 RANDOM_BEATS_DEFAULT = Claim(
     claim="Random search finds a configuration better than the default one",
@@ -52,6 +57,6 @@ def longer_training_helps(curves: pd.DataFrame, claim: Claim = LONGER_TRAINING_H
                                           f"epoch {int(curves['epoch'].max())}")
 
 
-def quickstart_claims(default: "TrainedModel", pick: "TrainedModel", curves: pd.DataFrame) -> list[ClaimRow]:  # noqa: F821
+def quickstart_claims(default: TrainedModel, pick: TrainedModel, curves: pd.DataFrame) -> list[ClaimRow]:
     """Both rows of the notebook's claims table."""
     return [random_beats_default(default.test_correct, pick.test_correct), longer_training_helps(curves)]
