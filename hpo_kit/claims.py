@@ -203,6 +203,15 @@ def decide_family(claim: Claim, estimates: Sequence[Estimate], labels: Sequence[
     return ClaimRow(family, estimate, row.verdict, row.reason, text, {"decided_by": label, **extra})
 
 
+def require_columns(frame: Any, name: str, columns: Sequence[str]) -> None:
+    """Claim functions take measurement frames: refuse one that is not a DataFrame or lacks a column."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks columns {missing}; it needs {list(columns)}, has {list(frame.columns)}")
+
+
 # ------------------------------------------------------------------------------ tables
 def _rows(claims: Sequence[ClaimRow] | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [c.as_dict() if isinstance(c, ClaimRow) else c for c in claims]

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_kit import stats
-from hpo_kit.claims import Claim, ClaimRow, decide
+from hpo_kit.claims import Claim, ClaimRow, require_columns, decide
 
 SOURCE_ABSTRACT = "Klein et al. 2020, arXiv 2003.10865, abstract"
 SOURCE_EXPERIMENTS = "Klein et al. 2020, arXiv 2003.10865: the paper's experiments, not verified here"
@@ -107,14 +107,6 @@ def stopping_vs_promotion_claim(family: str) -> Claim:
 
 
 # ------------------------------------------------------------------------------ helpers
-def _check_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks columns {missing} (needs {list(columns)})")
-
-
 def _part(frame: pd.DataFrame, method: str, charged: bool, **where: object) -> pd.DataFrame:
     mask = (frame["method"] == method) & (frame["charged"].astype(bool) == charged)
     for column, value in where.items():
@@ -159,7 +151,7 @@ def _fmt(x: float, digits: int = 3) -> str:
 # ------------------------------------------------------------------------------ the claims
 def beats_at(incumbents: pd.DataFrame, worse: str, better: str, when: str, claim: Claim) -> ClaimRow:
     """``better`` has a lower incumbent error than ``worse`` at the named time ``when``."""
-    _check_columns(incumbents, "incumbents", ("method", "seed", "charged", "when", "time", "value"))
+    require_columns(incumbents, "incumbents", ("method", "seed", "charged", "when", "time", "value"))
     charged = _charged_side(incumbents)
 
     def estimate_of(side: bool):
@@ -201,7 +193,7 @@ def _censored(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _target_shift(targets: pd.DataFrame, first: str, second: str, target_name: str, column: str,
                   claim: Claim, charged_side: bool | None = None):
-    _check_columns(targets, "targets", ("method", "seed", "charged", "target_name", "target", column))
+    require_columns(targets, "targets", ("method", "seed", "charged", "target_name", "target", column))
     charged = _charged_side(targets) if charged_side is None else charged_side
     a = _part(targets, first, charged, target_name=target_name)[column].to_numpy(dtype=float)
     b = _part(targets, second, charged, target_name=target_name)[column].to_numpy(dtype=float)
@@ -269,8 +261,8 @@ def stopping_vs_promotion(incumbents: pd.DataFrame, exhaustion: pd.DataFrame, fa
     reach its best row, and the comparison would hold by construction."""
     if family not in ("asha", "abohb"):
         raise ValueError(f"family must be 'asha' or 'abohb', got {family!r}")
-    _check_columns(incumbents, "incumbents", ("method", "seed", "charged", "when", "time", "value"))
-    _check_columns(exhaustion, "exhaustion", ("method", "seed", "charged", "exhausted"))
+    require_columns(incumbents, "incumbents", ("method", "seed", "charged", "when", "time", "value"))
+    require_columns(exhaustion, "exhaustion", ("method", "seed", "charged", "exhausted"))
     claim = stopping_vs_promotion_claim(family)
     s, p = f"{family}-stopping", f"{family}-promotion"
     at = incumbents[(incumbents["when"] == when) & incumbents["method"].isin([s, p])]

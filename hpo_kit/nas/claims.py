@@ -44,7 +44,7 @@ import pandas as pd
 from hpo_kit import stats
 from hpo_kit.analysis.importance import ImportanceChange
 from hpo_kit.analysis.rank_correlation import bootstrap_neighbour_far, far_pair
-from hpo_kit.claims import Claim, ClaimRow, decide, decide_family
+from hpo_kit.claims import Claim, ClaimRow, require_columns, decide, decide_family
 from hpo_kit.stats import Estimate
 
 ALPHA = 0.05
@@ -180,9 +180,7 @@ def importance_change_claim(change: ImportanceChange) -> ClaimRow:
 
 def _paired_points(table: pd.DataFrame, metric: str, a: str, b: str, level: float) -> Estimate:
     """Mean over seeds of ``metric[a] - metric[b]`` in percentage points (errors are fractions)."""
-    for col in ("method", "seed", metric):
-        if col not in table.columns:
-            raise ValueError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    require_columns(table, "table", ("method", "seed", metric))
     wide = table.pivot_table(index="seed", columns="method", values=metric, aggfunc="first")
     missing = [m for m in (a, b) if m not in wide.columns]
     if missing:

@@ -35,14 +35,14 @@ relate to accuracy gains. Their counts are in each row's detail.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from hpo_kit import stats
-from hpo_kit.claims import Claim, ClaimRow, decide, decide_family
+from hpo_kit.claims import Claim, ClaimRow, require_columns, decide, decide_family
 from hpo_kit.stats import Estimate
 from hpo_kit.trl_hpo.compare import METHODS
 
@@ -54,14 +54,6 @@ MIN_STEPS = 10  # fc -> fc steps (the smaller group) at least
 MIN_ATTENTION_STEPS = 20  # ranked steps at least
 
 
-def _check_frame(frame: pd.DataFrame, name: str, columns: Iterable[str]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks columns {missing}; it needs {list(columns)}")
-
-
 def _label(method: str) -> str:
     return METHODS.get(method, method)
 
@@ -69,7 +61,7 @@ def _label(method: str) -> str:
 # ------------------------------------------------------------------------------ accuracy
 def paired_accuracy_gain(final: pd.DataFrame, method: str, baseline: str, level: float) -> Estimate:
     """Mean over seeds of ``method``'s best accuracy minus ``baseline``'s (same seed), in points."""
-    _check_frame(final, "final", ("method", "seed", "best_accuracy"))
+    require_columns(final, "final", ("method", "seed", "best_accuracy"))
     a = final[final.method == method].groupby("seed").best_accuracy.first()
     b = final[final.method == baseline].groupby("seed").best_accuracy.first()
     seeds = a.index.intersection(b.index)  # seeds both ran
@@ -79,7 +71,7 @@ def paired_accuracy_gain(final: pd.DataFrame, method: str, baseline: str, level:
 def accuracy_claims(final: pd.DataFrame, method: str = "trl_hpo", baselines: Sequence[str] | None = None, *,
                     budget_s: float | None = None, alpha: float = 0.05, min_n: int = MIN_SEEDS) -> list[ClaimRow]:
     """One row per baseline ("more accurate within the same time") and the abstract's +6.8 points row."""
-    _check_frame(final, "final", ("method", "seed", "best_accuracy"))
+    require_columns(final, "final", ("method", "seed", "best_accuracy"))
     present = list(dict.fromkeys(final.method))
     if method not in present:
         raise ValueError(f"method {method!r} has no runs in final; methods present: {present}")
@@ -130,7 +122,7 @@ def _later_valid(steps: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
 
 def fc_stacking_strata(steps: pd.DataFrame) -> pd.DataFrame:
     """Per (mode, method, slot): fc -> fc steps and other pairs, their mean rewards (points) and weights."""
-    _check_frame(steps, "steps", ("method", "mode", "seed", "slot", "previous_kind", "kind", "reward", "valid"))
+    require_columns(steps, "steps", ("method", "mode", "seed", "slot", "previous_kind", "kind", "reward", "valid"))
     later, _ = _later_valid(steps)
     fc_fc = (later.previous_kind == "fc") & (later.kind == "fc")
     rows = []
@@ -179,7 +171,7 @@ def stratified_difference(strata: pd.DataFrame, level: float) -> Estimate:
 def fc_stacking_claims(steps: pd.DataFrame, modes: Sequence[str] | None = None, *, alpha: float = 0.05,
                        min_n: int = MIN_STEPS) -> list[ClaimRow]:
     """One row per environment mode: fc -> fc steps earn less than other pairs at the same slot and method."""
-    _check_frame(steps, "steps", ("method", "mode", "seed", "slot", "previous_kind", "kind", "reward", "valid"))
+    require_columns(steps, "steps", ("method", "mode", "seed", "slot", "previous_kind", "kind", "reward", "valid"))
     modes = list(dict.fromkeys(steps["mode"])) if modes is None else list(modes)
     strata = fc_stacking_strata(steps)
     rows = []
@@ -215,7 +207,7 @@ def within_slot_ranks(frame: pd.DataFrame, by: Sequence[str] = ("seed", "slot"))
     position, rewards shrink with depth), and within a seed what differs between the critics of
     different runs. Ties get their mean rank; groups of one step carry no ranking and are dropped.
     """
-    _check_frame(frame, "attention frame", ("slot", "weight_new", "reward", "valid", *by))
+    require_columns(frame, "attention frame", ("slot", "weight_new", "reward", "valid", *by))
     used = frame[frame.valid.astype(bool) & (frame.slot > 0)]
     used = used[np.isfinite(used.weight_new.astype(float)) & np.isfinite(used.reward.astype(float))]
     groups = used.groupby(list(by))
@@ -242,7 +234,7 @@ def attention_claims(attention: dict[str, pd.DataFrame], *, alpha: float = 0.05,
                       estimand="Spearman rho between the final critic's attention weight of the newest slot and the "
                                "step's reward, both ranked within (seed, slot); valid steps after the first layer",
                       direction="greater", threshold=0.0, alpha=alpha, min_n=min_n, unit="steps")
-        _check_frame(frame, f"attention[{method!r}]", ("seed", "slot", "weight_new", "reward", "valid"))
+        require_columns(frame, f"attention[{method!r}]", ("seed", "slot", "weight_new", "reward", "valid"))
         e = attention_estimate(frame, claim.ci_level)
         valid = frame.valid.astype(bool)
         detail = (f"left out: {int((~valid).sum())} invalid steps (reward -1), "
