@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from hpo_kit.stats import Estimate
+from hpo_kit.validation import check_int
 
 HOLDS, FAILS, INCONCLUSIVE, UNMEASURED = "holds", "does not hold", "inconclusive", "not measured"
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, UNMEASURED)
@@ -74,10 +75,8 @@ class Claim:
             raise ValueError(f"an equivalence claim needs margin > 0, got {self.margin!r}")
         if self.direction != "equivalent" and self.margin:
             raise ValueError("margin is only for direction='equivalent'; use threshold for a directional claim")
-        if isinstance(self.min_n, bool) or not isinstance(self.min_n, int) or self.min_n < 1:
-            raise ValueError(f"min_n must be an integer >= 1, got {self.min_n!r}")
-        if isinstance(self.n_comparisons, bool) or not isinstance(self.n_comparisons, int) or self.n_comparisons < 1:
-            raise ValueError(f"n_comparisons must be an integer >= 1, got {self.n_comparisons!r}")
+        check_int("min_n", self.min_n, 1)
+        check_int("n_comparisons", self.n_comparisons, 1)
         if not math.isfinite(self.threshold):
             raise ValueError(f"threshold must be finite, got {self.threshold!r}")
 

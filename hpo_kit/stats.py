@@ -30,6 +30,8 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from hpo_kit.validation import check_int
+
 __all__ = ["Estimate", "mean_ci", "paired_mean_ci", "welch_ci", "shift_ci", "spearman_ci", "proportion_ci",
            "percentile_ci", "bootstrap_se_ci", "holm", "mean_and_se", "finite", "check_level", "check_int"]
 
@@ -40,13 +42,6 @@ def check_level(level: Any) -> float:
     if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not 0 < float(level) < 1:
         raise ValueError(f"level must be a number in (0, 1), e.g. 0.9, got {level!r}")
     return float(level)
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int (numpy integers accepted), refusing bools, floats and values below ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def finite(values: Any) -> np.ndarray:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_kit.analysis import curves
+from hpo_kit.validation import check_int
 
 #: methods whose searcher takes a ``GPSearcherConfig`` (A-BOHB)
 GP_METHODS = ("gp", "abohb-stopping", "abohb-promotion")
@@ -136,10 +137,8 @@ def simulate_grid(settings: SimulationSettings, methods: list[str], n_workers: l
         raise ValueError("methods must name at least one method")
     if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in n_workers) or not n_workers:
         raise ValueError(f"n_workers must be a non-empty list of integers >= 1, got {n_workers!r}")
-    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
-        raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
-    if isinstance(n_processes, bool) or not isinstance(n_processes, int) or n_processes < 1:
-        raise ValueError(f"n_processes must be an integer >= 1, got {n_processes!r}")
+    check_int("n_seeds", n_seeds, 1)
+    check_int("n_processes", n_processes, 1)
 
     def slowness(m: str) -> int:
         return 0 if m in GP_METHODS else 1 if m == "bohb" else 2

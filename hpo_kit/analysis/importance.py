@@ -22,6 +22,7 @@ from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace, Constant,
 from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
 
 from hpo_kit.analysis.fanova_compat import FittedFanova, fit_fanova
+from hpo_kit.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -302,8 +303,7 @@ def fanova_main_effects(n_trees: int = 16, min_samples_leaf: int = 1) -> Importa
     counts the spread between forests as part of the uncertainty, as it should.
     """
     for pname, value in (("n_trees", n_trees), ("min_samples_leaf", min_samples_leaf)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{pname} must be an integer >= 1, got {value!r}")
+        check_int(pname, value, 1)
 
     def importance(inputs: FanovaInputs, y: np.ndarray, seed: int) -> np.ndarray:
         model = fit_fanova(inputs.X, y, inputs.names, inputs.log_mask, bounds=inputs.bounds,
@@ -324,8 +324,7 @@ def binned_main_effects(n_bins: int = 4) -> ImportanceFn:
     variance of the bin means (weighted by bin size) over the variance of the losses. A crude,
     deterministic fANOVA main effect (no forest, ``seed`` unused), thousands of times cheaper.
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
-        raise ValueError(f"n_bins must be an integer >= 2, got {n_bins!r}")
+    check_int("n_bins", n_bins, 2)
 
     def importance(inputs: FanovaInputs, y: np.ndarray, seed: int) -> np.ndarray:
         y = np.asarray(y, dtype=float)
@@ -416,8 +415,8 @@ def bootstrap_importance_change(results: pd.DataFrame, space: ConfigurationSpace
     importance = importance or fanova_main_effects()
     if not callable(importance):
         raise TypeError("importance must be a function (inputs, y, seed) -> importances, e.g. fanova_main_effects()")
-    n_bootstrap = int(_check_count("n_bootstrap", n_bootstrap, 2))
-    seed = int(_check_count("seed", seed, 0))
+    n_bootstrap = int(check_int("n_bootstrap", n_bootstrap, 2))
+    seed = int(check_int("seed", seed, 0))
     for col in (config_id_col, budget_col, loss_col):
         if col not in results.columns:
             raise ValueError(f"results has no column {col!r}; columns: {list(results.columns)}")
@@ -459,7 +458,3 @@ def bootstrap_importance_change(results: pd.DataFrame, space: ConfigurationSpace
                             method=getattr(importance, "__qualname__", repr(importance)))
 
 
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)

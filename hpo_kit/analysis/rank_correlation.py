@@ -27,14 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hpo_kit.validation import check_int
+
 #: Columns of the table returned by :func:`rank_correlation_table`.
 TABLE_COLUMNS = ("budget_a", "budget_b", "rho", "n", "ci_low", "ci_high", "p_value")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -56,8 +52,8 @@ def bootstrap_spearman_ci(a: Any, b: Any, *, n_bootstrap: int = 1000, ci: float 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"a and b must be 1-D and of equal length, got shapes {a.shape} and {b.shape}")
-    n_bootstrap = _check_int("n_bootstrap", n_bootstrap, 1)
-    seed = _check_int("seed", seed, 0)
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 1)
+    seed = check_int("seed", seed, 0)
     if not 0 < ci < 1:
         raise ValueError(f"ci must be a level in (0, 1), e.g. 0.95, got {ci!r}")
     n = len(a)
@@ -101,8 +97,8 @@ def rank_correlation_table(results: pd.DataFrame, *, config_col: str = "config_i
     with fewer than 3 configurations or when the losses at one budget are all equal.
     Columns: :data:`TABLE_COLUMNS`.
     """
-    n_bootstrap = _check_int("n_bootstrap", n_bootstrap, 1)
-    seed = _check_int("seed", seed, 0)
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 1)
+    seed = check_int("seed", seed, 0)
     matrix = _loss_matrix(results, config_col, budget_col, loss_col)
     budgets = list(matrix.columns)
     rows = []
@@ -245,8 +241,8 @@ def bootstrap_neighbour_far(results: pd.DataFrame, *, n_bootstrap: int = 1000, s
     ``neighbour_rho``, ``far_rho``, ``n`` (the fewest configurations behind any of the rhos) and
     ``budgets``. Needs three or more budgets (with two, the far pair is the only neighbour pair).
     """
-    n_bootstrap = _check_int("n_bootstrap", n_bootstrap, 1)
-    seed = _check_int("seed", seed, 0)
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 1)
+    seed = check_int("seed", seed, 0)
     matrix = _loss_matrix(results, config_col, budget_col, loss_col)
     budgets = list(matrix.columns)
     if len(budgets) < 3:

@@ -49,7 +49,7 @@ Regenerate (resumable: progress is appended to ``<out>.partial.jsonl``; rerun th
 after an interruption, or add ``--max-minutes`` and rerun until done; ``--finalize-only`` writes
 the table from whatever prefix of the design is finished)::
 
-    HPO_KIT_DATA=/work/shared/data/mnist python -m hpo_kit.benchmarks.mnist_mlp_curves \\
+    HPO_KIT_DATA=/path/to/mnist python -m hpo_kit.benchmarks.mnist_mlp_curves \\
         --out hpo_kit/benchmarks/data/mnist_mlp_curves.npz
 
 The default 512 configurations x 81 epochs take about 40 CPU-minutes on one thread (the training
