@@ -88,10 +88,6 @@ class Estimate:
     def half_width(self) -> float:
         return (self.high - self.low) / 2
 
-    def shifted(self, by: float) -> "Estimate":
-        """The same estimate on a scale shifted by ``by`` (e.g. a difference turned into a gain)."""
-        return replace(self, value=self.value + by, low=self.low + by, high=self.high + by)
-
     def scaled(self, factor: float) -> "Estimate":
         """The estimate in other units (``factor`` > 0), e.g. fractions as percentage points."""
         if not factor > 0:
