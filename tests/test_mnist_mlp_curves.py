@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpo_kit.benchmarks import mnist_mlp_curves as mc
+from hpo_kit.blackboxes import mnist_mlp_curves as mc
 from hpo_kit.train import build_network, synthetic_splits, train
 
 

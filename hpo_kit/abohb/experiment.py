@@ -91,7 +91,7 @@ def run_dir_of(root: Path, method: str, n_workers: int, seed: int) -> Path:
 def simulate_one(settings: SimulationSettings, method: str, n_workers: int, seed: int, root: str | Path) -> str:
     """One simulated run; returns the path of its ``trials.jsonl``."""
     from hpo_kit.backends.simulator import SimulatorBackend
-    from hpo_kit.benchmarks.mnist_mlp_curves import load_table
+    from hpo_kit.blackboxes.mnist_mlp_curves import load_table
     from hpo_kit.methods import make_scheduler
     from hpo_kit.objectives.tabular import TabularObjective
     from hpo_kit.stopping import StopCriteria

@@ -43,7 +43,7 @@ runs, where the searcher is ~97 % of the CPU time):
 * BLAS runs on one thread during a suggestion (see :func:`gp.model.one_blas_thread`).
 
 With these a simulated 2-hour, 4-worker A-BOHB run on an 81-epoch table takes ~8 CPU s instead
-of ~300 (``benchmarks/engine_speed.py --only-abohb``); ``benchmarks/searcher_speed.py`` times
+of ~300 (``bench/engine_speed.py --only-abohb``); ``bench/searcher_speed.py`` times
 single suggestions.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Why: PyTorch starts as many intra-op threads as there are cores in *every* process. HPO runs several
 trainings at once (worker processes, Dask workers, the notebook kernel itself), so on a 2-core
 machine several processes end up fighting with many spinning OpenMP threads. A small CNN trained
-25x slower that way than with one thread per process (``benchmarks/trainer_throughput.py`` measures
+25x slower that way than with one thread per process (``bench/trainer_throughput.py`` measures
 it again: 1 vs 2 threads per process, alone and side by side). The kit gets its parallelism from
 running trials side by side, so each process uses one thread unless told otherwise.
 """

@@ -7,7 +7,7 @@
    on an 81-epoch table with 4 and 32 simulated workers. Goal: >= 10,000 events/s.
 3. A 2-hour simulated A-BOHB run with 4 workers on an 81-epoch table: CPU seconds. Goal: <= 30 s.
 
-Run: ``python benchmarks/engine_speed.py`` (``--quick`` for a fast smoke pass; ``--only-abohb`` for
+Run: ``python bench/engine_speed.py`` (``--quick`` for a fast smoke pass; ``--only-abohb`` for
 part 3 alone, with both A-BOHB variants, promotion and stopping). The table is
 synthetic (``hpo_kit.objectives.tabular.synthetic_table``) unless ``--table path.npz`` is given.
 """

@@ -49,8 +49,8 @@ Regenerate (resumable: progress is appended to ``<out>.partial.jsonl``; rerun th
 after an interruption, or add ``--max-minutes`` and rerun until done; ``--finalize-only`` writes
 the table from whatever prefix of the design is finished)::
 
-    HPO_KIT_DATA=/path/to/mnist python -m hpo_kit.benchmarks.mnist_mlp_curves \\
-        --out hpo_kit/benchmarks/data/mnist_mlp_curves.npz
+    HPO_KIT_DATA=/path/to/mnist python -m hpo_kit.blackboxes.mnist_mlp_curves \\
+        --out hpo_kit/blackboxes/data/mnist_mlp_curves.npz
 
 The default 512 configurations x 81 epochs take about 40 CPU-minutes on one thread (the training
 CPU time is stored in the table); on a shared machine the wall time is longer.
@@ -331,7 +331,7 @@ def read_partial(path: Path) -> tuple[dict[str, Any] | None, dict[int, dict[str,
     return header, rows
 
 
-def regenerate_command(settings: MeasurementSettings, out: Path | str = "hpo_kit/benchmarks/data/mnist_mlp_curves.npz",
+def regenerate_command(settings: MeasurementSettings, out: Path | str = "hpo_kit/blackboxes/data/mnist_mlp_curves.npz",
                        max_minutes: float | None = None) -> str:
     """The shell command that measures a table with ``settings`` (resumable: rerun it until done)."""
     defaults = asdict(MeasurementSettings())
@@ -339,7 +339,7 @@ def regenerate_command(settings: MeasurementSettings, out: Path | str = "hpo_kit
              ("n_configs", "max_epochs", "n_train", "n_val", "n_test")]
     if max_minutes is not None:
         flags.append(f"--max-minutes {max_minutes:g}")
-    return ("HPO_KIT_DATA=<folder with the four MNIST .gz files> python -m hpo_kit.benchmarks.mnist_mlp_curves "
+    return ("HPO_KIT_DATA=<folder with the four MNIST .gz files> python -m hpo_kit.blackboxes.mnist_mlp_curves "
             f"--out {out} " + " ".join(flags))
 
 
@@ -492,7 +492,7 @@ def load_table(path: Path | str | None = None, cost: str = "wall", max_rows: int
     path = Path(path) if path is not None else DEFAULT_TABLE
     if not path.exists():
         raise FileNotFoundError(f"no learning-curve table at {path}; regenerate it with "
-                                f"`python -m hpo_kit.benchmarks.mnist_mlp_curves --out {path}`")
+                                f"`python -m hpo_kit.blackboxes.mnist_mlp_curves --out {path}`")
     table = LearningCurveTable.from_npz(path)
     if cost == "cpu":
         with np.load(path, allow_pickle=False) as data:
@@ -521,7 +521,7 @@ def build_small_table(path: Path | str, splits, n_configs: int = 6, max_epochs: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m hpo_kit.benchmarks.mnist_mlp_curves",
+        prog="python -m hpo_kit.blackboxes.mnist_mlp_curves",
         description="Measure the MNIST MLP learning-curve table (resumable; see the module docstring).")
     defaults = MeasurementSettings()
     parser.add_argument("--out", type=Path, default=DEFAULT_TABLE, help="table file to write (.npz)")
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = MeasurementSettings(**{k: getattr(args, k) for k in asdict(defaults)})
     settings.validate()
     partial = args.partial or args.out.with_name(args.out.name + ".partial.jsonl")
-    command = " ".join(["python -m hpo_kit.benchmarks.mnist_mlp_curves", *(argv if argv is not None else sys.argv[1:])])
+    command = " ".join(["python -m hpo_kit.blackboxes.mnist_mlp_curves", *(argv if argv is not None else sys.argv[1:])])
     if args.finalize_only:
         header, rows = read_partial(partial)
         if header is None:

@@ -11,7 +11,7 @@ Then the effect of the thread count: one process with 1, 2 and torch's default n
 and two processes training side by side (what an HPO backend does) with 1 thread each versus
 torch's default each.
 
-    python benchmarks/trainer_throughput.py [--n-train 10000] [--epochs 2] [--repeats 3]
+    python bench/trainer_throughput.py [--n-train 10000] [--epochs 2] [--repeats 3]
 """
 from __future__ import annotations
 

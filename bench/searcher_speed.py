@@ -15,7 +15,7 @@ the top: rungs 1, 3, 9, 27, 81 in proportions 81:27:9:3:1). Prints, one BLAS thr
 All times are CPU seconds of this process (``time.process_time``), so load from other processes
 on a shared machine distorts them less than wall-clock times; the load average is printed too.
 
-    python benchmarks/searcher_speed.py [--repeats 5] [--full-fit]
+    python bench/searcher_speed.py [--repeats 5] [--full-fit]
 """
 from __future__ import annotations
 

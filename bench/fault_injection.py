@@ -9,7 +9,7 @@ recorded with a wrong or missing reason, kills, evaluations lost (a trial withou
 duplicated (a trial with two), and the seconds it took. All the lost/wrong/duplicated columns
 should read 0.
 
-Run: ``python benchmarks/fault_injection.py`` (``--backends sequential simulator`` to choose,
+Run: ``python bench/fault_injection.py`` (``--backends sequential simulator`` to choose,
 ``--rounds 2`` for a quick pass). Uses at most 2 worker processes.
 """
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run(run_dir: str, backend: str, trials: int, period: int, seed: int, delay: 
 
 def kill_part_way(run_dir: Path, backend: str, trials: int, period: int, seed: int, after: int) -> bool:
     """Run in a child process and SIGKILL it once ``after`` outcomes are logged; False if it ended first."""
-    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import fault_injection as f; "
+    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import fault_injection as f; "
             f"f.run({str(run_dir)!r}, {backend!r}, {trials}, {period}, {seed}, 0.05)")
     child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)

@@ -1,1 +1,0 @@
-"""Benchmarks the kit measures itself (learning-curve tables for the simulator)."""
