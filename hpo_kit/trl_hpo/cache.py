@@ -55,17 +55,48 @@ class EvaluationCache:
             self._load()
 
     def _load(self) -> None:
+        """Read the stored results back.
+
+        Only a cut-off last line (no newline: the process died while writing it) is expected; it is
+        cut from the file so the next result starts on a fresh line, and that one result is simply
+        recomputed. Any other unreadable line means the file was damaged or edited: that is an error
+        naming the file and line, because skipping it would silently retrain (and re-charge) a result.
+        """
         assert self.path is not None
         if not self.path.exists():
             return
-        for line in self.path.read_text().splitlines():
-            try:
-                raw = json.loads(line)
-                entry = CachedEvaluation(raw["key"], raw["layers"], [float(p) for p in raw["perf"]],
-                                         float(raw["train_time_s"]))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                continue  # a line cut short by an interruption: that result is simply recomputed
+        data = self.path.read_bytes()
+        end = data.rfind(b"\n") + 1  # bytes up to the last complete line
+        for number, line in enumerate(data[:end].decode("utf-8", errors="replace").splitlines(), start=1):
+            entry = self._parse(line, number)
             self._entries[entry.key] = entry
+        if end < len(data):
+            with open(self.path, "r+b") as file:
+                file.truncate(end)
+
+    def _parse(self, line: str, number: int) -> CachedEvaluation:
+        where = f"{self.path}: line {number}"
+        advice = "delete the file (its results are recomputed) or restore it from a copy"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{where} is not valid JSON ({error}); the evaluation cache is damaged: {advice}") from None
+        if not isinstance(raw, dict):
+            raise ValueError(f"{where} is not an object; the evaluation cache is damaged: {advice}")
+        missing = [name for name in ("key", "layers", "perf", "train_time_s") if name not in raw]
+        if missing:
+            raise ValueError(f"{where} lacks the field(s) {missing}; the evaluation cache is damaged: {advice}")
+        try:
+            perf = [float(p) for p in raw["perf"]]
+            train_time_s = float(raw["train_time_s"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{where} has perf={raw['perf']!r}, train_time_s={raw['train_time_s']!r}; expected "
+                             f"numbers; the evaluation cache is damaged: {advice}") from None
+        if not isinstance(raw["key"], str) or not isinstance(raw["layers"], list) or not perf \
+                or not all(math.isfinite(p) for p in perf) or not math.isfinite(train_time_s):
+            raise ValueError(f"{where} holds an impossible entry (key, layers, finite non-empty perf and "
+                             f"train_time_s expected); the evaluation cache is damaged: {advice}")
+        return CachedEvaluation(raw["key"], raw["layers"], perf, train_time_s)
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries
@@ -81,9 +112,13 @@ class EvaluationCache:
             raise ValueError(f"perf must be finite numbers, got {entry.perf}")
         self._entries[entry.key] = entry
         if self.path is not None:
-            with self.path.open("a") as f:
-                f.write(json.dumps(asdict(entry)) + "\n")
-                f.flush()
+            try:
+                with self.path.open("a") as f:
+                    f.write(json.dumps(asdict(entry)) + "\n")
+                    f.flush()
+            except OSError as error:  # e.g. the disk is full: say which file could not be written
+                raise OSError(error.errno, f"could not append to the evaluation cache {self.path}: "
+                                           f"{error.strerror}") from error
 
 
 class BudgetClock:
