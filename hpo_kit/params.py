@@ -223,4 +223,15 @@ def profile_params(notebook: str, profile: str) -> dict[str, Any]:
             raise ParameterError(f"{path}: parameter 'profile' is {values['profile']!r} but the file "
                                  f"belongs to profile {profile!r}")
         values["profile"] = profile
-    return {**{k: s.default for k, s in specs.items()}, **values}
+    merged = {**{k: s.default for k, s in specs.items()}, **values}
+    check_combination(notebook, merged, origin=str(shown))
+    return merged
+
+
+def check_combination(notebook: str, values: Mapping[str, Any], origin: str) -> None:
+    """Raise one ParameterError listing every contradiction among ``values`` (the notebook's rules)."""
+    from hpo_kit.parameter_rules import check_notebook
+
+    problems = check_notebook(notebook, values)
+    if problems:
+        raise ParameterError(f"{origin}: parameters contradict each other:\n    * " + "\n    * ".join(problems))

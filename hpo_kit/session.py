@@ -17,7 +17,7 @@ from typing import Any
 from hpo_kit import paths
 from hpo_kit.claims import ClaimRow, claims_markdown, verdict_counts
 from hpo_kit.environment_info import environment_record
-from hpo_kit.params import read_parameter_specs, validate_values
+from hpo_kit.params import check_combination, read_parameter_specs, validate_values
 from hpo_kit.progress import progress as _progress
 from hpo_kit.runlog import to_jsonable
 from hpo_kit.seeding import seed_everything
@@ -69,6 +69,7 @@ class RunSession:
             raise NameError(f"parameters {missing} are declared in {notebook}'s parameters cell but "
                             "not defined: run the parameters cell first")
         params = validate_values(specs, {k: namespace[k] for k in specs}, origin=f"{notebook} parameters")
+        check_combination(notebook, params, origin=f"{notebook} parameters")
         namespace.update(params)
         profile = params.get("profile", "workshop")
         seed = int(params.get("seed", 0))

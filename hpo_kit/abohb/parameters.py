@@ -1,0 +1,22 @@
+"""Rules between notebook 04's parameters (see hpo_kit/parameter_rules.py)."""
+from __future__ import annotations
+
+from hpo_kit import parameter_rules as rules
+
+
+def check(values: dict) -> list[str]:
+    problems = (rules.not_empty(values, "methods", "n_workers", "target_quantiles")
+                + _two_rungs_at_least(values)
+                + rules.images_fit(values, ["live_n_train", "live_n_val"], "live_n_test")
+                + rules.backend_and_workers(values, "live_backend", "live_workers"))
+    return problems
+
+
+def _two_rungs_at_least(values: dict) -> list[str]:
+    """Stopping and promotion differ only with at least two rungs: max_resource >= min_resource * eta."""
+    low, high, eta = values.get("min_resource"), values.get("max_resource"), values.get("eta")
+    if None in (low, high, eta) or high >= low * eta:
+        return []
+    return [f"max_resource = {high} is below min_resource * eta = {low} * {eta} = {low * eta}: the schedulers "
+            "would have a single rung, where stopping and promotion are the same method; raise max_resource "
+            "or lower min_resource or eta"]
