@@ -1,0 +1,294 @@
+"""What notebook 05 runs: every method on the same HPO-B tasks, seeds and protocol, resumably.
+
+One run = (method, dataset, seed): a fresh method object, evaluated by
+:class:`hpo_kit.hpob.HPOBHandler` (``evaluate_continuous`` or ``evaluate``), giving HPO-B's
+``n_trials + 1`` normalised incumbents. Each finished run is written as its own small JSON file
+``<out_dir>/<method>/<space>/<dataset>/<seed>.json`` carrying a key of everything it depends on
+(method settings, protocol, trials, a checksum of the task's data), so an interrupted experiment
+resumes where it stopped and a changed setting reruns only what it affects. Runs are independent;
+``n_workers > 1`` spreads them over local processes (fork), each with one torch/BLAS thread.
+
+Results come back in HPO-B's layout per method: ``{method: {space: {dataset: {seed: [incumbents]}}}}``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from hpo_kit.validation import check_int
+
+METHODS = ("random", "gp_ei", "tpe", "transfer", "gen_vae_faithful", "gen_vae_fixed")
+LABELS = {"random": "random search", "gp_ei": "GP-EI", "tpe": "TPE", "transfer": "transfer (meta-train best)",
+          "gen_vae_faithful": "GEN-VAE faithful", "gen_vae_fixed": "GEN-VAE fixed"}
+PROTOCOLS = ("continuous", "discrete")
+DATA_SOURCES = ("auto", "hpob", "kit", "fixture")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    search_space_id: str = "5971"
+    datasets: tuple[str, ...] | None = None   # meta-test tasks to run; None = all of the space
+    seeds: tuple[str, ...] = ("test0", "test1", "test2", "test3", "test4")
+    n_trials: int = 50
+    protocol: str = "continuous"             # continuous = HPO-B's surrogate protocol (as the challenge ran it)
+    methods: tuple[str, ...] = METHODS
+    gen_vae_steps: int = 100                 # training steps per suggestion (challenge: 100)
+    gen_vae_batch: int = 16                  # batch size (challenge: 16)
+    gen_vae_candidates: int = 16             # fixed mode: decoded candidates scored per suggestion
+    hpob_final_entry: bool = True            # continuous: HPO-B's stale last incumbent (True) or the true one
+    n_workers: int = 1
+    seed_offset: int = 0                     # method seeds = seed_offset * 1000 + HPO-B seed number (test3 -> 3)
+
+    def validate(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad or not self.methods:
+            raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {list(self.methods)}")
+        check_int("n_trials", self.n_trials, 1)
+        check_int("gen_vae_steps", self.gen_vae_steps, 1)
+        check_int("gen_vae_batch", self.gen_vae_batch, 1)
+        check_int("gen_vae_candidates", self.gen_vae_candidates, 1)
+        check_int("n_workers", self.n_workers, 1)
+        check_int("seed_offset", self.seed_offset, 0)
+        if not self.seeds:
+            raise ValueError("seeds must name at least one of HPO-B's seeds test0..test4")
+
+    def method_settings(self, method: str) -> dict[str, Any]:
+        """What a run of ``method`` depends on besides the task (part of its resume key)."""
+        s: dict[str, Any] = {"method": method, "protocol": self.protocol, "n_trials": self.n_trials,
+                             "seed_offset": self.seed_offset}
+        if self.protocol == "continuous":
+            s["hpob_final_entry"] = self.hpob_final_entry
+        if method.startswith("gen_vae"):
+            s.update(steps=self.gen_vae_steps, batch=self.gen_vae_batch)
+            if method == "gen_vae_fixed":
+                s["candidates"] = self.gen_vae_candidates
+        return s
+
+
+def seed_number(seed: str) -> int:
+    """HPO-B's seed names test0..test4 -> the integer seeding a method's own random numbers."""
+    digits = "".join(ch for ch in str(seed) if ch.isdigit())
+    return int(digits) if digits else int(hashlib.sha1(str(seed).encode()).hexdigest()[:6], 16)
+
+
+def make_method(method: str, dim: int, seed: int, cfg: ExperimentConfig, ranking: np.ndarray | None = None):
+    """A fresh HPO-B method object for one run."""
+    from hpo_kit.gen_vae import baselines
+    from hpo_kit.gen_vae.method import GenVAE, GenVAEConfig
+
+    if method == "random":
+        return baselines.RandomSearch(dim, seed)
+    if method == "gp_ei":
+        return baselines.GPEI(dim, seed)
+    if method == "tpe":
+        return baselines.TPE(dim, seed)
+    if method == "transfer":
+        return baselines.TransferBest(dim, seed, ranking)
+    if method in ("gen_vae_faithful", "gen_vae_fixed"):
+        mode = method.split("_")[-1]
+        return GenVAE(dim, seed, GenVAEConfig(mode=mode, n_steps=cfg.gen_vae_steps, batch_size=cfg.gen_vae_batch,
+                                              n_candidates=cfg.gen_vae_candidates))
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+# ------------------------------------------------------------------------------ data
+def open_benchmark(data: str = "auto", hpob_dir: str | Path | None = None):
+    """The handler the experiment runs on, and which data it holds.
+
+    ``data``: ``"hpob"`` = HPO-B's own files (``hpob_dir``, else ``HPO_KIT_HPOB``, the kit's data
+    folder or the current folder; see :func:`hpo_kit.hpob.download.locate_hpob`), ``"kit"`` = the
+    kit's own measured meta-dataset for space 5971 (:mod:`hpo_kit.hpob.kit_meta`), ``"auto"`` =
+    HPO-B's files when present, else the kit's, ``"fixture"`` = the tiny synthetic test fixture.
+    Returns ``(handler, source)``, ``source`` one of ``"hpob"``, ``"kit"``, ``"fixture"``.
+    """
+    from hpo_kit.hpob import HPOBHandler
+
+    if data not in DATA_SOURCES:
+        raise ValueError(f"data must be one of {DATA_SOURCES}, got {data!r}")
+    if data == "fixture":
+        fixture = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hpob_tiny"
+        return HPOBHandler(fixture / "hpob-data", mode="v3", surrogates_dir=fixture / "saved-surrogates"), "fixture"
+    from hpo_kit.hpob import kit_meta
+
+    handler = kit_meta.open_benchmark(data, mode="v3", hpob_root=hpob_dir or None)
+    return handler, handler.source
+
+
+def prepare_benchmark(data: str, protocol: str, search_space_id: str, hpob_dir: str | Path | None = None):
+    """:func:`open_benchmark`, and the meta-test tasks the protocol can run: ``(handler, source, datasets)``.
+
+    The continuous protocol needs each task's XGBoost surrogate (HPO-B ships them; the kit's
+    measurement fits one per finished meta-test task). Tasks without one are left out, and said so.
+    """
+    from hpo_kit.hpob import surrogate_name
+
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    handler, source = open_benchmark(data, hpob_dir)
+    if search_space_id not in handler.get_search_spaces():
+        raise ValueError(f"search_space_id {search_space_id!r} is not in this meta-dataset; "
+                         f"allowed: {sorted(handler.get_search_spaces())}")
+    datasets = handler.get_datasets(search_space_id)
+    if protocol == "continuous":
+        stats = handler.surrogates_stats or {}
+        with_model = [d for d in datasets if surrogate_name(search_space_id, d) in stats]
+        if len(with_model) < len(datasets):
+            print(f"continuous protocol: {len(datasets) - len(with_model)} meta-test task(s) have no surrogate yet "
+                  f"and are left out: {[d for d in datasets if d not in with_model]}")
+        if not with_model:
+            raise FileNotFoundError(f"no meta-test task of space {search_space_id} has a surrogate in "
+                                    f"{handler.surrogates_dir}; use protocol = 'discrete'")
+        datasets = with_model
+    return handler, source, datasets
+
+
+def task_checksum(handler: Any, space: str, dataset: str) -> str:
+    X, y = handler.task(space, dataset)
+    h = hashlib.sha1(np.ascontiguousarray(X, dtype=float).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=float).tobytes())
+    return h.hexdigest()[:16]
+
+
+def meta_train_ranking(handler: Any, space: str) -> np.ndarray | None:
+    """The transfer baseline's configuration order from the handler's meta-train split (None if not loaded)."""
+    from hpo_kit.gen_vae.baselines import transfer_ranking
+
+    try:
+        data = handler.split_data("meta-train")
+    except (ValueError, AttributeError):
+        return None
+    if space not in data or not data[space]:
+        return None
+    return transfer_ranking(data[space])
+
+
+def check_tasks(handler: Any, cfg: ExperimentConfig) -> list[str]:
+    """The datasets the experiment runs, after checking space, dataset and seed names (ValueError naming them)."""
+    spaces = handler.get_search_spaces()
+    if cfg.search_space_id not in spaces:
+        raise ValueError(f"search_space_id {cfg.search_space_id!r} is not in this meta-dataset; "
+                         f"allowed: {sorted(spaces)}")
+    available = handler.get_datasets(cfg.search_space_id)
+    datasets = list(available) if cfg.datasets is None else list(cfg.datasets)
+    bad = [d for d in datasets if d not in available]
+    if bad:
+        raise ValueError(f"datasets {bad} are not meta-test tasks of search space {cfg.search_space_id}; "
+                         f"allowed: {available}")
+    bad_seeds = [s for s in cfg.seeds if s not in handler.get_seeds()]
+    if bad_seeds:
+        raise ValueError(f"seeds {bad_seeds} are not HPO-B seeds; allowed: {handler.get_seeds()}")
+    return datasets
+
+
+# ------------------------------------------------------------------------------ running
+_STATE: dict[str, Any] = {}  # the handler and settings the forked workers inherit
+
+
+def _run_one(method: str, dataset: str, seed: str) -> tuple[list[float], float]:
+    from hpo_kit.train.threads import limit_torch_threads
+
+    limit_torch_threads(1)
+    handler, cfg, ranking = _STATE["handler"], _STATE["cfg"], _STATE["ranking"]
+    space = cfg.search_space_id
+    m = make_method(method, handler.get_search_space_dim(space), cfg.seed_offset * 1000 + seed_number(seed), cfg, ranking)
+    t0 = time.process_time()
+    if cfg.protocol == "continuous":
+        curve = handler.evaluate_continuous(m, space, dataset, seed, cfg.n_trials, faithful=cfg.hpob_final_entry)
+    else:
+        curve = handler.evaluate(m, space, dataset, seed, cfg.n_trials)
+    return [float(v) for v in curve], time.process_time() - t0
+
+
+def run_path(out_dir: Path, method: str, space: str, dataset: str, seed: str) -> Path:
+    return Path(out_dir) / method / space / dataset / f"{seed}.json"
+
+
+def run_experiment(handler: Any, cfg: ExperimentConfig, out_dir: str | Path, *, progress: Callable | None = None,
+                   ) -> tuple[dict[str, dict], dict[str, Any]]:
+    """Every (method, dataset, seed) run, reusing finished ones from ``out_dir``.
+
+    Returns ``(results, info)``: results per method in HPO-B's layout, and info with the CPU
+    seconds per run (``"cpu_s"``: {method: [..]}), how many runs were reused and which methods
+    were skipped (the transfer baseline needs a meta-train split).
+    """
+    cfg.validate()
+    datasets = check_tasks(handler, cfg)
+    space = cfg.search_space_id
+    out_dir = Path(out_dir)
+    ranking = meta_train_ranking(handler, space) if "transfer" in cfg.methods else None
+    methods = [m for m in cfg.methods if not (m == "transfer" and ranking is None)]
+    skipped = [m for m in cfg.methods if m not in methods]
+    checksums = {d: task_checksum(handler, space, d) for d in datasets}
+
+    results: dict[str, dict] = {m: {space: {d: {} for d in datasets}} for m in methods}
+    cpu: dict[str, list[float]] = {m: [] for m in methods}
+    todo, reused = [], 0
+    for m in methods:
+        for d in datasets:
+            key = {**cfg.method_settings(m), "space": space, "dataset": d, "task_sha1": checksums[d]}
+            if m == "transfer":  # its order comes from the meta-train split, which may grow
+                key["ranking_sha1"] = hashlib.sha1(np.ascontiguousarray(ranking).tobytes()).hexdigest()[:16]
+            for s in cfg.seeds:
+                path = run_path(out_dir, m, space, d, s)
+                if path.is_file():
+                    try:
+                        stored = json.loads(path.read_text())
+                    except json.JSONDecodeError:
+                        stored = {}
+                    if stored.get("key") == {**key, "seed": s}:
+                        results[m][space][d][s] = stored["incumbents"]
+                        cpu[m].append(stored.get("cpu_s", math.nan))
+                        reused += 1
+                        continue
+                todo.append((m, d, s, {**key, "seed": s}))
+
+    def store(job, curve, seconds):
+        m, d, s, key = job
+        path = run_path(out_dir, m, space, d, s)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, "incumbents": curve, "cpu_s": round(seconds, 3)}))
+        os.replace(tmp, path)
+        results[m][space][d][s] = curve
+        cpu[m].append(seconds)
+
+    _STATE.update(handler=handler, cfg=cfg, ranking=ranking)
+    # the slowest runs first, so the pool does not end waiting on one long GEN-VAE run
+    todo.sort(key=lambda job: (not job[0].startswith("gen_vae"), job[0]))
+    bar = progress(total=len(todo), desc="HPO-B runs") if progress is not None and todo else None
+    if cfg.n_workers == 1 or len(todo) <= 1:
+        for job in todo:
+            store(job, *_run_one(*job[:3]))
+            if bar is not None:
+                bar.update(1)
+    else:
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=cfg.n_workers, mp_context=mp.get_context("fork")) as pool:
+            futures = {pool.submit(_run_one, *job[:3]): job for job in todo}
+            for fut in as_completed(futures):
+                store(futures[fut], *fut.result())
+                if bar is not None:
+                    bar.update(1)
+    if bar is not None:
+        bar.close()
+    # keep HPO-B's order of seeds within each task
+    for m in results:
+        for d in datasets:
+            results[m][space][d] = {s: results[m][space][d][s] for s in cfg.seeds}
+    return results, {"cpu_s": cpu, "reused": reused, "ran": len(todo), "skipped": skipped, "datasets": datasets}
+
+
+__all__ = ["DATA_SOURCES", "ExperimentConfig", "LABELS", "METHODS", "PROTOCOLS", "check_tasks", "make_method",
+           "meta_train_ranking", "open_benchmark", "prepare_benchmark", "run_experiment", "seed_number", "task_checksum"]

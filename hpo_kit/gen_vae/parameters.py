@@ -1,0 +1,23 @@
+"""Rules between notebook 05's parameters (see hpo_kit/parameter_rules.py)."""
+from __future__ import annotations
+
+from hpo_kit import parameter_rules as rules
+
+#: methods every claim row compares against (a run without them leaves the claims unmeasured)
+CLAIM_METHODS = ("random", "gen_vae_faithful")
+
+
+def check(values: dict) -> list[str]:
+    problems = rules.not_empty(values, "methods")
+    methods = list(values.get("methods", []))
+    dupes = sorted({m for m in methods if methods.count(m) > 1})
+    if dupes:
+        problems.append(f"methods = {methods} lists {dupes} more than once; name each method once")
+    missing = [m for m in CLAIM_METHODS if methods and m not in methods]
+    if missing:
+        problems.append(f"methods = {methods} lacks {missing}: every GEN-VAE claim compares with random search and "
+                        "faithful GEN-VAE; add them")
+    if values.get("profile") == "paper" and values.get("data") == "fixture":
+        problems.append("profile = 'paper' with data = 'fixture': the fixture is synthetic test data; the paper "
+                        "profile runs on HPO-B's data or the kit's meta-dataset (data = auto, hpob or kit)")
+    return problems

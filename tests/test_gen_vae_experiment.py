@@ -1,0 +1,144 @@
+"""Notebook 05's baselines, experiment runner and analysis, on the tiny HPO-B fixture."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpo_kit.gen_vae import analysis, baselines, experiment
+from hpo_kit.gen_vae.experiment import ExperimentConfig
+
+
+@pytest.fixture(scope="module")
+def handler():
+    return experiment.open_benchmark("fixture")[0]
+
+
+def quick(**kw) -> ExperimentConfig:
+    base = dict(datasets=("te1",), seeds=("test0",), n_trials=5, gen_vae_steps=1, gen_vae_candidates=2,
+                methods=("random", "transfer", "gen_vae_faithful"))
+    return ExperimentConfig(**{**base, **kw})
+
+
+# ------------------------------------------------------------------------------ baselines
+@pytest.mark.parametrize("cls", [baselines.RandomSearch, baselines.GPEI, baselines.TPE])
+def test_baselines_both_protocols_and_seeded(cls):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((8, 16)), rng.random(8)
+    pool = rng.random((20, 16))
+    a, b = cls(16, 3), cls(16, 3)
+    xa, xb = a.observe_and_suggest(X, y), b.observe_and_suggest(X, y)
+    assert xa.shape == (1, 16) and ((xa >= 0) & (xa <= 1)).all() and np.array_equal(xa, xb)
+    i = cls(16, 3).observe_and_suggest(X, y, X_pen=pool)
+    assert isinstance(i, int) and 0 <= i < 20
+
+
+def test_gp_ei_picks_the_obvious_pending_point():
+    X = np.linspace(0, 1, 9)[:, None] * np.ones((1, 2))
+    y = -((X[:, 0] - 0.5) ** 2)
+    pool = np.array([[0.02, 0.02], [0.5, 0.5], [0.97, 0.97]])
+    assert baselines.GPEI(2, 0).observe_and_suggest(X, y, X_pen=pool) == 1
+
+
+def test_transfer_ranking_averages_shared_configurations():
+    X = [[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]]
+    meta = {"a": {"X": X, "y": [[0.0], [1.0], [0.9]]}, "b": {"X": X, "y": [[0.0], [0.2], [1.0]]}}
+    # normalised: a -> 0, 1, .9; b -> 0, .2, 1; means 0, .6, .95
+    ranking = baselines.transfer_ranking(meta, n_per_task=3)
+    assert ranking.tolist() == [[0.5, 0.5], [1.0, 1.0], [0.0, 0.0]]
+    t = baselines.TransferBest(2, 0, ranking)
+    assert t.observe_and_suggest(X, [0, 0, 0]).tolist() == [[0.5, 0.5]]
+    assert t.observe_and_suggest(X, [0, 0, 0], X_pen=np.array([[0.0, 0.1], [0.9, 0.9]])) == 1
+    with pytest.raises(ValueError, match="ranking"):
+        baselines.TransferBest(3, 0, ranking)
+
+
+# ------------------------------------------------------------------------------ runner
+@pytest.mark.parametrize("protocol", ["continuous", "discrete"])
+def test_runs_resume_and_layout(handler, tmp_path, protocol):
+    cfg = quick(protocol=protocol)
+    res, info = experiment.run_experiment(handler, cfg, tmp_path)
+    assert info["ran"] == 3 and info["reused"] == 0 and not info["skipped"]
+    for m in cfg.methods:
+        curve = res[m]["5971"]["te1"]["test0"]
+        assert len(curve) == cfg.n_trials + 1 and all(0 <= v <= 1 for v in curve)
+        assert all(b >= a for a, b in zip(curve, curve[1:]))  # incumbents never get worse
+    stored = json.loads((tmp_path / "random" / "5971" / "te1" / "test0.json").read_text())
+    assert stored["incumbents"] == res["random"]["5971"]["te1"]["test0"]
+    again, info = experiment.run_experiment(handler, cfg, tmp_path)
+    assert info["ran"] == 0 and info["reused"] == 3 and again == res
+    # a changed setting reruns only what it affects
+    _, info = experiment.run_experiment(handler, quick(protocol=protocol, gen_vae_steps=2), tmp_path)
+    assert info["ran"] == 1 and info["reused"] == 2
+
+
+def test_same_seed_same_results(handler, tmp_path):
+    cfg = quick(methods=("random", "gen_vae_fixed"), seeds=("test1",))
+    a, _ = experiment.run_experiment(handler, cfg, tmp_path / "a")
+    b, _ = experiment.run_experiment(handler, cfg, tmp_path / "b")
+    assert a == b
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(search_space_id="1234"), "search_space_id '1234'"),
+    (dict(datasets=("nope",)), r"datasets \['nope'\]"),
+    (dict(seeds=("test9",)), r"seeds \['test9'\]"),
+    (dict(methods=("random", "bohb")), "methods must be"),
+    (dict(protocol="grid"), "protocol must be"),
+])
+def test_bad_names_are_refused_before_running(handler, tmp_path, bad, match):
+    with pytest.raises(ValueError, match=match):
+        experiment.run_experiment(handler, quick(**bad), tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_method_returning_an_out_of_pool_index_is_named(handler):
+    class Bad:
+        def observe_and_suggest(self, X_obs, y_obs, X_pen=None):
+            return len(X_pen)
+
+    with pytest.raises(ValueError, match="Bad.observe_and_suggest"):
+        handler.evaluate(Bad(), "5971", "te1", "test0", 3)
+
+
+def test_bad_data_source():
+    with pytest.raises(ValueError, match="data must be one of"):
+        experiment.open_benchmark("openml")
+
+
+# ------------------------------------------------------------------------------ analysis
+def toy_results():
+    curves = {"a": [0.5, 0.9, 1.0], "b": [0.5, 0.6, 0.8], "c": [0.5, 0.5, 0.5]}
+    return {m: {"s": {"d1": {"test0": c, "test1": c}, "d2": {"test0": c}}} for m, c in curves.items()}
+
+
+def test_regret_rank_and_table():
+    f = analysis.regret_frame(toy_results())
+    assert set(f.columns) >= {"method", "dataset", "seed", "trial", "regret"}
+    r = analysis.with_ranks(f)
+    last = r[r.trial == 2].groupby("method")["rank"].mean()
+    assert last.to_dict() == {"a": 1.0, "b": 2.0, "c": 3.0}
+    assert r[r.trial == 0]["rank"].eq(2.0).all()  # all tied at the initial design
+    t = analysis.regret_table(f, trials=(1, 2, 5))
+    assert list(t.columns) == ["regret@1", "s.e.@1", "regret@2", "s.e.@2"]
+    assert t.loc["a", "regret@2"] == pytest.approx(0.0) and t.loc["c", "regret@1"] == pytest.approx(0.5)
+
+
+def test_critical_difference_statistics_and_bars():
+    rng = np.random.default_rng(0)
+    rows = []
+    for block in range(12):
+        for m, shift in (("good", 0.0), ("mid", 0.001), ("bad", 0.3)):
+            rows.append({"method": m, "space": "s", "dataset": f"d{block}", "seed": "test0", "trial": 10,
+                         "regret": shift + 0.01 * rng.random()})
+    st = analysis.cd_statistics(pd.DataFrame(rows), 10)
+    assert st["n_blocks"] == 12 and st["friedman_p"] < 0.01
+    diff = {frozenset((p["a"], p["b"])): p["different"] for p in st["pairs"]}
+    assert diff[frozenset(("good", "bad"))] and diff[frozenset(("mid", "bad"))]
+    order = sorted(st["avg_rank"], key=st["avg_rank"].get)
+    assert order[-1] == "bad"
+    bars = analysis._cliques(order, st["pairs"])
+    assert (0, 1) in bars or not diff[frozenset(("good", "mid"))]
+    assert all(j < 2 for _, j in bars)  # "bad" joins no bar
