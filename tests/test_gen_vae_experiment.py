@@ -142,3 +142,17 @@ def test_critical_difference_statistics_and_bars():
     bars = analysis._cliques(order, st["pairs"])
     assert (0, 1) in bars or not diff[frozenset(("good", "mid"))]
     assert all(j < 2 for _, j in bars)  # "bad" joins no bar
+
+
+def test_tasks_come_hardest_first_by_the_share_of_configurations_at_the_best():
+    from hpo_kit.gen_vae.experiment import order_by_difficulty, share_at_best
+
+    class Handler:
+        tasks = {"easy": np.array([1.0, 1.0, 1.0, 0.2]), "hard": np.array([0.1, 0.5, 0.9, 1.0]),
+                 "middle": np.array([1.0, 1.0, 0.3, 0.2])}
+
+        def task(self, space, dataset):
+            return None, self.tasks[dataset]
+
+    assert share_at_best(Handler.tasks["easy"]) == 0.75
+    assert order_by_difficulty(Handler(), "5971", ["easy", "middle", "hard"]) == ["hard", "middle", "easy"]

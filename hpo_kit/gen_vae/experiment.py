@@ -130,6 +130,10 @@ def prepare_benchmark(data: str, protocol: str, search_space_id: str, hpob_dir: 
 
     The continuous protocol needs each task's XGBoost surrogate (HPO-B ships them; the kit's
     measurement fits one per finished meta-test task). Tasks without one are left out, and said so.
+
+    The tasks come hardest first (:func:`order_by_difficulty`), so a profile that uses the first few
+    tasks uses the ones that can separate methods: on a task where many configurations reach the best
+    value, the initial design often holds it already and every method ties at regret 0.
     """
     from hpo_kit.hpob import surrogate_name
 
@@ -150,7 +154,20 @@ def prepare_benchmark(data: str, protocol: str, search_space_id: str, hpob_dir: 
             raise FileNotFoundError(f"no meta-test task of space {search_space_id} has a surrogate in "
                                     f"{handler.surrogates_dir}; use protocol = 'discrete'")
         datasets = with_model
-    return handler, source, datasets
+    return handler, source, order_by_difficulty(handler, search_space_id, datasets)
+
+
+def share_at_best(y: np.ndarray) -> float:
+    """Share of a task's configurations whose response equals its best (within 1e-9 of the range)."""
+    y = np.asarray(y, dtype=float).ravel()
+    span = float(np.ptp(y)) or 1.0
+    return float(np.mean(y >= y.max() - 1e-9 * span))
+
+
+def order_by_difficulty(handler: Any, space: str, datasets: list[str]) -> list[str]:
+    """``datasets`` ordered by the share of configurations at the task's best value, smallest first
+    (ties by name). It uses only the meta-dataset's own responses, never a method's results."""
+    return sorted(datasets, key=lambda d: (share_at_best(handler.task(space, d)[1]), d))
 
 
 def task_checksum(handler: Any, space: str, dataset: str) -> str:
