@@ -41,8 +41,10 @@ BACKENDS = ("sequential", "local", "dask", "simulator")
 
 # scheduler options each family accepts (besides searcher_config)
 _FIFO_OPTIONS = ("max_trials",)
-_SYNC_OPTIONS = ("brackets", "n_iterations", "overlap_brackets")
-_ASYNC_OPTIONS = ("brackets", "max_trials")
+_SYNC_OPTIONS = ("brackets", "n_iterations", "overlap_brackets", "bracket_rule")
+_ASYNC_OPTIONS = ("brackets", "max_trials", "promotion_rule")
+#: options every method takes, handed to its searcher rather than its scheduler
+_SEARCHER_OPTIONS = ("searcher_config", "on_exhausted")
 
 
 def _plain_int(value: Any) -> Any:
@@ -63,10 +65,10 @@ def _check_space(space: Any) -> None:
 
 
 def _check_options(method: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(options) - set(allowed) - {"searcher_config"})
+    unknown = sorted(set(options) - set(allowed) - set(_SEARCHER_OPTIONS))
     if unknown:
         raise TypeError(f"method {method!r} does not take option(s) {unknown}; allowed: "
-                        f"{sorted(allowed + ('searcher_config',))}")
+                        f"{sorted(allowed + _SEARCHER_OPTIONS)}")
 
 
 def _searcher_config(config_class: type, value: Any) -> Any:
@@ -83,25 +85,30 @@ def _searcher_config(config_class: type, value: Any) -> Any:
 
 
 def make_searcher(kind: str, space: ConfigurationSpace, seed: int, max_resource: int, config: Any = None,
-                  candidates: list[dict[str, Any]] | None = None):
+                  candidates: list[dict[str, Any]] | None = None, on_exhausted: str = "repeat"):
     """``kind`` in {random, kde, gp, gp-multi-fidelity}; ``candidates`` (optional) restricts the
-    searcher to those configurations, each suggested once (see :mod:`hpo_kit.searchers.candidates`)."""
+    searcher to those configurations, each suggested once (see :mod:`hpo_kit.searchers.candidates`);
+    ``on_exhausted`` ("repeat" or "stop") says what happens once all of them have been suggested."""
+    from hpo_kit.searchers.candidates import check_on_exhausted
+
+    check_on_exhausted(on_exhausted)
     if kind == "random":
         from hpo_kit.searchers.random_search import RandomSearcher
 
         if config is not None:
             raise TypeError("random search takes no searcher_config")
-        return RandomSearcher(space, seed, candidates=candidates)
+        return RandomSearcher(space, seed, candidates=candidates, on_exhausted=on_exhausted)
     if kind == "kde":
         from hpo_kit.searchers.kde import KDEConfig, KDESearcher
 
-        return KDESearcher(space, seed, config=_searcher_config(KDEConfig, config), candidates=candidates)
+        return KDESearcher(space, seed, config=_searcher_config(KDEConfig, config), candidates=candidates,
+                           on_exhausted=on_exhausted)
     if kind in ("gp", "gp-multi-fidelity"):
         from hpo_kit.searchers.gp_searcher import GPMultiFidelitySearcher, GPSearcher, GPSearcherConfig
 
         cls = GPSearcher if kind == "gp" else GPMultiFidelitySearcher
         return cls(space, seed, config=_searcher_config(GPSearcherConfig, config), max_resource=max_resource,
-                   candidates=candidates)
+                   candidates=candidates, on_exhausted=on_exhausted)
     raise ValueError(f"searcher kind must be one of ['random', 'kde', 'gp', 'gp-multi-fidelity'], got {kind!r}")
 
 
@@ -111,8 +118,11 @@ def make_scheduler(method: str, space: ConfigurationSpace, min_resource: int, ma
 
     Options: ``max_trials`` (random, gp, asha-*, abohb-*), ``brackets`` (Hyperband family; the
     asynchronous methods default to 1 = ASHA's single bracket, synchronous ones to all),
-    ``n_iterations`` and ``overlap_brackets`` (hyperband, bohb), ``searcher_config`` (a
-    ``KDEConfig`` / ``GPSearcherConfig`` or a dict of its fields).
+    ``n_iterations``, ``overlap_brackets`` (default True) and ``bracket_rule`` ("li" or
+    "hpbandster") for hyperband and bohb, ``promotion_rule`` ("asha_floor" or "interpolated") for
+    asha-* and abohb-*, ``searcher_config`` (a ``KDEConfig`` / ``GPSearcherConfig`` or a dict of its
+    fields), ``on_exhausted`` ("repeat" or "stop", with ``candidates``: what happens once every
+    candidate has been suggested; see :mod:`hpo_kit.searchers.candidates`).
 
     ``candidates``: None (default) lets the searcher propose any configuration of ``space``; a
     list of configuration dicts (e.g. ``TabularObjective.candidates()``) makes every method's
@@ -127,20 +137,21 @@ def make_scheduler(method: str, space: ConfigurationSpace, min_resource: int, ma
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     searcher_config = options.get("searcher_config")
-    scheduler_options = {k: v for k, v in options.items() if k != "searcher_config"}
+    on_exhausted = options.get("on_exhausted", "repeat")
+    scheduler_options = {k: v for k, v in options.items() if k not in _SEARCHER_OPTIONS}
 
     if method in ("random", "gp"):
         from hpo_kit.schedulers.fifo import FIFOScheduler
 
         _check_options(method, options, _FIFO_OPTIONS)
-        searcher = make_searcher(method, space, seed, max_resource, searcher_config, candidates)
+        searcher = make_searcher(method, space, seed, max_resource, searcher_config, candidates, on_exhausted)
         return FIFOScheduler(searcher, min_resource, max_resource, **scheduler_options)
     if method in ("hyperband", "bohb"):
         from hpo_kit.schedulers.hyperband import SynchronousHyperband
 
         _check_options(method, options, _SYNC_OPTIONS)
         searcher = make_searcher("random" if method == "hyperband" else "kde", space, seed, max_resource,
-                                 searcher_config, candidates)
+                                 searcher_config, candidates, on_exhausted)
         return SynchronousHyperband(searcher, min_resource, max_resource, eta=eta, **scheduler_options)
 
     from hpo_kit.schedulers.async_hyperband import AsynchronousHyperband
@@ -148,7 +159,7 @@ def make_scheduler(method: str, space: ConfigurationSpace, min_resource: int, ma
     _check_options(method, options, _ASYNC_OPTIONS)
     family, variant = method.split("-")
     searcher = make_searcher("random" if family == "asha" else "gp-multi-fidelity", space, seed, max_resource,
-                             searcher_config, candidates)
+                             searcher_config, candidates, on_exhausted)
     return AsynchronousHyperband(searcher, min_resource, max_resource, eta=eta, variant=variant, seed=seed,
                                  **scheduler_options)
 

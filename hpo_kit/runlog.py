@@ -22,6 +22,10 @@ continue     the trial goes on to its next rung at once (stopping variant)
 pause        the trial waits at its rung; it may be promoted later
 stop         the trial will not run again
 completed    the trial reached the maximum resource
+exhausted    the searcher's candidate list is used up (the last untried candidate went to trial
+             ``trial_id``, just started): ``candidates`` (how many), ``on_exhausted`` ("stop": no
+             new trials from now on; "repeat": a new pass over the candidates), ``pass``;
+             ``resource`` is 0. Logs written before this event existed simply lack it.
 ===========  ====================================================================================
 
 All events carry ``trial_id``, ``resource``, ``time``; jobs also ``previous_resource``, ``bracket``
@@ -72,7 +76,9 @@ REQUIRED_FIELDS = {
     "pause": ("trial_id", "resource", "time"),
     "stop": ("trial_id", "resource", "time"),
     "completed": ("trial_id", "resource", "time"),
+    "exhausted": ("trial_id", "resource", "time", "candidates", "on_exhausted"),
 }
+NOTICE_EVENTS = ("exhausted",)
 _WHAT_TO_DO = ("Restore the file from a copy, or start over with resume=False (or another run_dir); "
                "load_log cannot read it either.")
 
@@ -141,6 +147,12 @@ def completion_record(finished: Finished, deterministic: bool) -> dict[str, Any]
 
 def decision_record(event: str, trial_id: int, resource: int, time: float, deterministic: bool) -> dict[str, Any]:
     return {"event": event, "trial_id": trial_id, "resource": resource, "time": _clock(time, deterministic)}
+
+
+def notice_record(notice: dict[str, Any], trial_id: int, time: float, deterministic: bool) -> dict[str, Any]:
+    """An ``exhausted`` event (see the table above) from a searcher's notice."""
+    return {"event": "exhausted", "trial_id": trial_id, "resource": 0, "time": _clock(time, deterministic),
+            "candidates": notice["candidates"], "on_exhausted": notice["on_exhausted"], "pass": notice["pass"]}
 
 
 def finished_from_record(record: dict[str, Any], job: Job) -> Finished:

@@ -38,7 +38,7 @@ from hpo_kit.backends.replay import ReplayBackend
 from hpo_kit.objectives.base import Objective
 from hpo_kit.runlog import (
     COMPLETION_EVENTS, FORMAT_VERSION, LOG_NAME, RunLock, RunLog, completion_record, decision_record, dumps,
-    events_frame, job_record, read_log, write_error,
+    events_frame, job_record, notice_record, read_log, write_error,
 )
 from hpo_kit.schedulers.base import Scheduler, TrialStatus
 from hpo_kit.stopping import StopCriteria
@@ -66,6 +66,9 @@ class HPOResult:
     elapsed: float                    # backend clock at the end (wall or simulated seconds)
     n_replayed: int                   # outcomes taken from an earlier log when resuming
     run_dir: Path = field(default_factory=Path)
+    #: backend time at which a restricted searcher took its last untried candidate (None: never);
+    #: with on_exhausted="stop" no trial started after it (see hpo_kit.searchers.candidates)
+    exhausted_at: float | None = None
 
     @property
     def results(self) -> pd.DataFrame:
@@ -364,10 +367,16 @@ def _run_loop(objective, scheduler, stop, progress, log, engine, log_path, run_d
                 if job is None:
                     break
                 log.write(job_record(job, engine.now(), deterministic))
+                for notice in scheduler.pop_notices():
+                    log.write(notice_record(notice, job.trial_id, engine.now(), deterministic))
+                    _warn_exhausted(notice, engine.now(), log.replaying)
                 engine.submit(job)
                 running += 1
             if running == 0:
-                stop_reason = "scheduler finished" if scheduler.is_done() else "scheduler has no job to run"
+                if scheduler.searcher.exhausted():
+                    stop_reason = "candidates exhausted"
+                else:
+                    stop_reason = "scheduler finished" if scheduler.is_done() else "scheduler has no job to run"
                 break
             finished = engine.wait_one()
             running -= 1
@@ -411,8 +420,24 @@ def _run_loop(objective, scheduler, stop, progress, log, engine, log_path, run_d
         events = events[:1 + log.position]
     frame = events_frame(events[1:])
     config, loss, trial_id, resource = best_from_events(events)
+    exhausted_at = next((float(e["time"]) for e in events[1:] if e.get("event") == "exhausted"), None)
     return HPOResult(
         log=frame, trajectory=incumbent_trajectory(frame), best_config=config, best_loss=loss,
         best_trial_id=trial_id, best_resource=resource, stop_reason=stop_reason, n_evaluations=n_evaluations,
         total_resource=total_resource, elapsed=elapsed, n_replayed=n_logged, run_dir=run_dir,
+        exhausted_at=exhausted_at,
     )
+
+
+def _warn_exhausted(notice: dict[str, Any], time: float, replaying: bool) -> None:
+    """Say once per process and setting that a candidate list ran out (the log has every time)."""
+    if replaying:
+        return
+    import warnings
+
+    what = ("no new trials start from now on" if notice["on_exhausted"] == "stop"
+            else "a new pass over them starts, so configurations repeat from now on")
+    # the time is not in the message: warnings are shown once per message, not once per run
+    warnings.warn(f"all {notice['candidates']} candidates have been tried (on_exhausted="
+                  f"{notice['on_exhausted']!r}): {what}; the run log records when (event 'exhausted', "
+                  "HPOResult.exhausted_at)", RuntimeWarning, stacklevel=3)

@@ -203,7 +203,8 @@ def tiny_table(tmp_path, n_configs=40):
 def test_comparison_time_is_before_any_first_repeat(tmp_path):
     n_rows = 40
     settings = ex.SimulationSettings(table_path=tiny_table(tmp_path, n_rows), cost="wall", min_resource=1,
-                                     max_resource=9, eta=3, horizon=400.0, restrict_to_table=True)
+                                     max_resource=9, eta=3, horizon=400.0, restrict_to_table=True,
+                                     on_exhausted="repeat")  # the test is about repeats
     methods = ["asha-stopping", "asha-promotion"]
     logs = ex.simulate_grid(settings, methods, [4], n_seeds=3, root=tmp_path / "runs")
     by_method = {m: logs[(m, 4)] for m in methods}

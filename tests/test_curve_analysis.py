@@ -158,7 +158,7 @@ def test_simulated_grid_async_keeps_workers_busier_than_sync(tmp_path):
     table.val_error = np.nan_to_num(table.val_error, nan=0.9)  # diverged curves as plain bad losses
     table.to_npz(tmp_path / "t.npz")
     settings = SimulationSettings(table_path=str(tmp_path / "t.npz"), cost="wall", min_resource=1, max_resource=9,
-                                  eta=3, horizon=300.0)
+                                  eta=3, horizon=300.0, overlap_brackets=False)  # textbook: idles
     logs = simulate_grid(settings, ["hyperband", "asha-promotion"], [4], n_seeds=2, root=tmp_path / "runs")
     assert set(logs) == {("hyperband", 4), ("asha-promotion", 4)}
     assert all(len(v) == 2 for v in logs.values())

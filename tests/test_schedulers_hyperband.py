@@ -44,6 +44,46 @@ def test_brackets_min_resource_2_r18():
     ]
 
 
+def test_brackets_r81_eta3_both_rules_hand_worked():
+    # Li et al.: n = ceil(5 / (s + 1) * 3^s) -> 81, ceil(33.75) = 34, ceil(15) = 15, ceil(7.5) = 8, 5
+    assert layout(hyperband_brackets(1, 81, 3, rule="li")) == [
+        (4, [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]),
+        (3, [(34, 3), (11, 9), (3, 27), (1, 81)]),
+        (2, [(15, 9), (5, 27), (1, 81)]),
+        (1, [(8, 27), (2, 81)]),
+        (0, [(5, 81)]),
+    ]
+    # HpBandSter: n = floor(5 / (s + 1)) * 3^s -> 1*81, 1*27, 1*9, 2*3, 5*1
+    assert layout(hyperband_brackets(1, 81, 3, rule="hpbandster")) == [
+        (4, [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]),
+        (3, [(27, 3), (9, 9), (3, 27), (1, 81)]),
+        (2, [(9, 9), (3, 27), (1, 81)]),
+        (1, [(6, 27), (2, 81)]),
+        (0, [(5, 81)]),
+    ]
+    assert layout(hyperband_brackets(1, 81, 3)) == layout(hyperband_brackets(1, 81, 3, rule="li"))
+
+
+def test_brackets_r9_and_r27_hpbandster_hand_worked():
+    # R = 9: s = 1 starts floor(3/2) * 3 = 3 configurations (Li et al.: ceil(3/2 * 3) = 5)
+    assert layout(hyperband_brackets(1, 9, 3, rule="hpbandster")) == [
+        (2, [(9, 1), (3, 3), (1, 9)]), (1, [(3, 3), (1, 9)]), (0, [(3, 9)])]
+    assert layout(hyperband_brackets(1, 9, 3, rule="li"))[1] == (1, [(5, 3), (1, 9)])
+    # R = 27: floor(4/3) * 9 = 9, floor(4/2) * 3 = 6, 4
+    assert [b.n[0] for b in hyperband_brackets(1, 27, 3, rule="hpbandster")] == [27, 9, 6, 4]
+
+
+def test_bracket_rule_is_validated_and_recorded():
+    with pytest.raises(ValueError, match="bracket_rule must be one of"):
+        hyperband_brackets(1, 27, 3, rule="floor")
+    with pytest.raises(ValueError, match="bracket_rule must be one of"):
+        SynchronousHyperband(ScriptedSearcher(), 1, 27, eta=3, bracket_rule="HpBandSter")
+    hb = SynchronousHyperband(ScriptedSearcher(), 1, 9, eta=3, bracket_rule="hpbandster", n_iterations=1)
+    assert hb.describe()["bracket_rule"] == "hpbandster" and hb.describe()["overlap_brackets"] is True
+    jobs = run_all(hb)
+    assert len({j.trial_id for j in jobs}) == 9 + 3 + 3
+
+
 def test_brackets_non_power_resources_are_rounded():
     # R = 100, eta = 3: s_max = 4, r = 100/81, 100/27, ... rounded half up
     got = layout(hyperband_brackets(1, 100, 3))
@@ -118,7 +158,7 @@ def run_all(scheduler, loss_of=lambda job: (job.config["x"] * 7919 % 101) / 101)
 
 
 def test_hyperband_iteration_runs_every_bracket_in_order():
-    hb = SynchronousHyperband(ScriptedSearcher(), 1, 9, eta=3, n_iterations=1)
+    hb = SynchronousHyperband(ScriptedSearcher(), 1, 9, eta=3, n_iterations=1, overlap_brackets=False)
     jobs = run_all(hb)
     by_bracket = {}
     for job in jobs:

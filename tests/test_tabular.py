@@ -64,9 +64,11 @@ def test_evaluate_reads_loss_cost_curve_and_test_error():
     config = {"lr": 1e-3, "momentum": 0.5}
     fresh = objective.evaluate(config, 3, seed=0)
     assert fresh.loss == 0.7 and fresh.cost == 6.0 and fresh.curve == (0.9, 0.8, 0.7)
-    assert fresh.info == {"row": 0, "test_error": 0.71}
+    assert {k: v for k, v in fresh.info.items() if k != "epoch_errors"} == {"row": 0, "test_error": 0.71}
+    assert fresh.info["epoch_errors"] == list(fresh.curve)   # a fresh trial reports epochs 1..resource
     continued = objective.evaluate(config, 4, seed=0, previous_resource=1)
     assert continued.loss == 0.6 and continued.cost == 2.0 + 3.0 + 4.0
+    assert continued.info["epoch_errors"] == [0.8, 0.7, 0.6]    # epochs 2..4: the ones this job trained
     with pytest.raises(ValueError, match=r"resource must be an integer in \[1, 4\]"):
         objective.evaluate(config, 5, seed=0)
     with pytest.raises(ValueError, match="previous_resource"):

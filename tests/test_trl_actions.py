@@ -50,17 +50,21 @@ def test_faithful_last_choice_only_at_exactly_one():
     assert values_reached("fc", 2, "faithful", CONV_PREV) == {True, False}  # False only via a == 1.0
 
 
-def test_faithful_pool_wraps_at_zero_and_favours_first_choice():
-    at_zero = decode_action([0.9, 0.0, 0.0, 0.0], CONV_PREV, "faithful")
-    assert (at_zero["kernel"], at_zero["stride"], at_zero["padding"]) == (7, 3, 3)
-    at_one = decode_action([0.9, 1.0, 1.0, 1.0], CONV_PREV, "faithful")
-    assert (at_one["kernel"], at_one["stride"], at_one["padding"]) == (7, 3, 3)
-    # Truncation toward zero: the first choice owns [0+, 2/n).
+def test_faithful_pool_small_a_picks_the_last_choice():
+    # The authors' int(a * n) - 1 (functions.py of TRL-HPO): any a < 1/n gives -1, the last choice.
+    small = decode_action([0.9, 0.05, 0.05, 0.05], CONV_PREV, "faithful")
+    assert (small["kernel"], small["stride"], small["padding"]) == (7, 3, 3)
+    for a in (0.0, 1.0):
+        edge = decode_action([0.9, a, a, a], CONV_PREV, "faithful")
+        assert (edge["kernel"], edge["stride"], edge["padding"]) == (7, 3, 3)
+    # choice k < n - 1 owns [(k + 1)/n, (k + 2)/n): just above 1/n is the first choice
+    just_above = decode_action([0.9, 1 / 6 + 1e-9, 1 / 3 + 1e-9, 1 / 4 + 1e-9], CONV_PREV, "faithful")
+    assert (just_above["kernel"], just_above["stride"], just_above["padding"]) == (2, 1, 0)
     assert decode_action([0.9, 0.3, 0.6, 0.45], CONV_PREV, "faithful")["kernel"] == 2
-    assert decode_action([0.9, 0.3, 0.6, 0.45], CONV_PREV, "faithful")["stride"] == 1
-    assert decode_action([0.9, 0.3, 0.6, 0.45], CONV_PREV, "faithful")["padding"] == 0
+    # every choice gets a 1/n share (the last one also the point 1.0): no choice is favoured
     kernels = [decode_action([0.9, a, 0.5, 0.5], CONV_PREV, "faithful")["kernel"] for a in GRID[1:-1]]
-    assert kernels.count(2) > 1.8 * kernels.count(3)
+    counts = [kernels.count(k) for k in (2, 3, 4, 5, 6, 7)]
+    assert max(counts) - min(counts) <= 2, counts
 
 
 def test_faithful_conv_filters_grow_and_first_conv_never_has_8():

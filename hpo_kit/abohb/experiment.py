@@ -39,11 +39,18 @@ SYNC_METHODS = ("hyperband", "bohb")
 DECISION_CLOCKS = ("thread", "wall")
 
 
+BRACKET_RULES = ("hpbandster", "li")
+KDE_MODES = ("hpbandster", "kit")
+GP_MODES = ("kit", "mobster")
+PROMOTION_RULES = ("asha_floor", "interpolated")
+ON_EXHAUSTED = ("stop", "repeat")
+
+
 @dataclass(frozen=True)
 class SimulationSettings:
     """What every simulated run of a grid shares."""
 
-    table_path: str  # learning-curve table (.npz) to replay
+    table_path: str | None = None  # table file (or shard folder) to replay; None: the benchmark's shipped file
     cost: str = "cpu"  # per-epoch cost column: "wall" or "cpu" (see mnist_mlp_curves.load_table)
     max_rows: int | None = None  # use only the first rows of the table (None = all)
     min_resource: int = 1  # smallest resource (epochs) a scheduler hands out
@@ -53,22 +60,72 @@ class SimulationSettings:
     gp_config: dict[str, Any] = field(default_factory=dict)  # GPSearcherConfig fields for A-BOHB
     seed_offset: int = 0  # run r of a method uses seed seed_offset + r
     restrict_to_table: bool = False  # searchers choose among the table's untried rows (no repeats)
-    overlap_brackets: bool = False  # synchronous Hyperband/BOHB: idle workers may open the next bracket
+    overlap_brackets: bool = True  # synchronous Hyperband/BOHB: idle workers open the next bracket (HpBandSter)
     charge_decision_time: bool = False  # add the scheduler's decision time to the simulated clock
     decision_clock: str = "thread"  # which time is charged: "thread" (CPU time of this thread) or "wall"
+    benchmark: str = "mnist_mlp"  # hpo_kit.blackboxes.registry name of the table
+    bracket_rule: str = "hpbandster"  # synchronous Hyperband/BOHB bracket sizes: HpBandSter's floor or Li et al.'s ceil
+    kde_mode: str = "hpbandster"  # BOHB's KDE: HpBandSter parity or the kit's reading of the paper
+    gp_mode: str = "kit"  # A-BOHB's GP: the kit's defaults or Syne Tune's MOBSTER defaults
+    promotion_rule: str = "asha_floor"  # asynchronous rung rule: ASHA's floor(n/eta) or Syne Tune's quantile
+    on_exhausted: str = "stop"  # restricted searchers, all rows tried: stop starting trials, or repeat rows
 
     def validate(self) -> None:
         if self.cost not in ("wall", "cpu"):
             raise ValueError(f"cost must be 'wall' or 'cpu', got {self.cost!r}")
         if not self.horizon > 0:
             raise ValueError(f"horizon must be a number of simulated seconds > 0, got {self.horizon!r}")
-        if not Path(self.table_path).exists():
+        if self.table_path is not None and not Path(self.table_path).exists():
             raise FileNotFoundError(f"table_path {self.table_path} does not exist")
         for name in ("restrict_to_table", "overlap_brackets", "charge_decision_time"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.decision_clock not in DECISION_CLOCKS:
             raise ValueError(f"decision_clock must be one of {list(DECISION_CLOCKS)}, got {self.decision_clock!r}")
+        for name, allowed in (("bracket_rule", BRACKET_RULES), ("kde_mode", KDE_MODES), ("gp_mode", GP_MODES),
+                              ("promotion_rule", PROMOTION_RULES), ("on_exhausted", ON_EXHAUSTED)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}")
+        try:
+            from hpo_kit.blackboxes.registry import BLACKBOX_NAMES
+        except ImportError:  # pragma: no cover - the registry ships with the kit
+            BLACKBOX_NAMES = ("mnist_mlp",)
+        if self.benchmark not in BLACKBOX_NAMES:
+            raise ValueError(f"benchmark must be one of {list(BLACKBOX_NAMES)}, got {self.benchmark!r}")
+
+
+def load_benchmark(settings: SimulationSettings):
+    """The table the settings name (``benchmark``, ``table_path``, ``cost``, ``max_rows``)."""
+    try:
+        from hpo_kit.blackboxes.registry import load_blackbox
+    except ImportError:  # pragma: no cover - the registry ships with the kit
+        from hpo_kit.blackboxes.mnist_mlp_curves import load_table
+
+        return load_table(settings.table_path, cost=settings.cost, max_rows=settings.max_rows)
+    return load_blackbox(settings.benchmark, cost=settings.cost, max_rows=settings.max_rows, path=settings.table_path)
+
+
+def method_options(settings: SimulationSettings, method: str) -> dict[str, Any]:
+    """The ``make_scheduler`` options of ``method`` under ``settings`` (parity modes, rules)."""
+    options: dict[str, Any] = {}
+    if method in GP_METHODS:
+        if settings.gp_mode == "mobster":
+            from hpo_kit.searchers.gp_searcher import mobster_config
+
+            extra = {} if method != "gp" else {"mean": "constant"}  # GP-EI has no resource input
+            options["searcher_config"] = asdict(mobster_config(**{**extra, **dict(settings.gp_config)}))
+        elif settings.gp_config:
+            options["searcher_config"] = dict(settings.gp_config)
+    if method in SYNC_METHODS:
+        options["overlap_brackets"] = settings.overlap_brackets
+        options["bracket_rule"] = settings.bracket_rule
+    if method == "bohb":
+        options["searcher_config"] = {"mode": settings.kde_mode}
+    if method.startswith(("asha-", "abohb-")):
+        options["promotion_rule"] = settings.promotion_rule
+    if settings.restrict_to_table:
+        options["on_exhausted"] = settings.on_exhausted
+    return options
 
 
 def _limit_threads() -> None:
@@ -91,20 +148,15 @@ def run_dir_of(root: Path, method: str, n_workers: int, seed: int) -> Path:
 def simulate_one(settings: SimulationSettings, method: str, n_workers: int, seed: int, root: str | Path) -> str:
     """One simulated run; returns the path of its ``trials.jsonl``."""
     from hpo_kit.backends.simulator import SimulatorBackend
-    from hpo_kit.blackboxes.mnist_mlp_curves import load_table
     from hpo_kit.methods import make_scheduler
     from hpo_kit.objectives.tabular import TabularObjective
     from hpo_kit.stopping import StopCriteria
     from hpo_kit.tuner import run_hpo
 
     _limit_threads()
-    table = load_table(settings.table_path, cost=settings.cost, max_rows=settings.max_rows)
+    table = load_benchmark(settings)
     objective = TabularObjective(table, min_resource=1)
-    options: dict[str, Any] = {}
-    if method in GP_METHODS and settings.gp_config:
-        options["searcher_config"] = dict(settings.gp_config)
-    if method in SYNC_METHODS and settings.overlap_brackets:
-        options["overlap_brackets"] = True
+    options = method_options(settings, method)
     # without the restriction, model-based searchers keep proposing points whose nearest row is
     # one they already tried, and the simulator replays that row's curve again
     candidates = objective.candidates() if settings.restrict_to_table else None
@@ -233,20 +285,28 @@ def exhaustion_time(log: pd.DataFrame, n_rows: int) -> tuple[float, float]:
     return all_tried, first_repeat
 
 
+def ran_out_time(log: pd.DataFrame) -> float:
+    """Time of the run log's ``exhausted`` event (the searcher took its last untried candidate; see
+    :mod:`hpo_kit.searchers.candidates`), ``inf`` if the log has none."""
+    events = log.loc[log["event"] == "exhausted", "time"]
+    return float(events.iloc[0]) if len(events) else math.inf
+
+
 def exhaustion_frame(logs: Mapping[str, Sequence[pd.DataFrame]], n_rows: int, horizon: float,
                      seeds: Sequence[int] | None = None, charged: bool = False) -> pd.DataFrame:
     """One row per run: ``method``, ``seed``, ``charged``, ``all_rows_tried``, ``first_repeat``,
     ``exhausted`` (the earlier of the two, ``inf`` if neither happened within ``horizon``),
-    ``trials``, ``distinct``."""
+    ``ran_out`` (the logged ``exhausted`` event: when the restricted searcher used up its rows; with
+    ``on_exhausted="stop"`` no trial starts after it), ``trials``, ``distinct``."""
     out = []
     for method, seed, log in _runs(logs, seeds):
         all_tried, repeat = exhaustion_time(log, n_rows)
         n, distinct = curves.distinct_configurations(log)
         out.append({"method": method, "seed": seed, "charged": charged, "all_rows_tried": all_tried,
-                    "first_repeat": repeat, "exhausted": min(all_tried, repeat), "horizon": float(horizon),
-                    "trials": n, "distinct": distinct})
+                    "first_repeat": repeat, "exhausted": min(all_tried, repeat), "ran_out": ran_out_time(log),
+                    "horizon": float(horizon), "trials": n, "distinct": distinct})
     return pd.DataFrame(out, columns=["method", "seed", "charged", "all_rows_tried", "first_repeat", "exhausted",
-                                      "horizon", "trials", "distinct"])
+                                      "ran_out", "horizon", "trials", "distinct"])
 
 
 def comparison_time(exhaustion: pd.DataFrame, methods: Sequence[str], at_most: float) -> float:
@@ -269,7 +329,7 @@ def comparison_time(exhaustion: pd.DataFrame, methods: Sequence[str], at_most: f
 
 def incumbent_frame(logs: Mapping[str, Sequence[pd.DataFrame]], times: Mapping[str, float],
                     seeds: Sequence[int] | None = None, charged: bool = False,
-                    column: str = "best_loss") -> pd.DataFrame:
+                    column: str = "best_loss", convention: str = "rung") -> pd.DataFrame:
     """One row per (run, named time): ``method``, ``seed``, ``charged``, ``when``, ``time``, ``value``
     (the incumbent's validation error, ``column="best_loss"``, or its test error; NaN before the run's
     first result)."""
@@ -278,7 +338,7 @@ def incumbent_frame(logs: Mapping[str, Sequence[pd.DataFrame]], times: Mapping[s
     grid_order = np.argsort([times[k] for k in labels], kind="stable")
     grid = [float(times[labels[i]]) for i in grid_order]
     for method, seed, log in _runs(logs, seeds):
-        values = curves.incumbent_on_grid(log, grid, column) if len(grid) else []
+        values = curves.incumbent_on_grid(log, grid, column, convention=convention) if len(grid) else []
         for i, v in zip(grid_order, values):
             out.append({"method": method, "seed": seed, "charged": charged, "when": labels[i],
                         "time": float(times[labels[i]]), "value": float(v)})
@@ -286,15 +346,15 @@ def incumbent_frame(logs: Mapping[str, Sequence[pd.DataFrame]], times: Mapping[s
 
 
 def target_frame(logs: Mapping[str, Sequence[pd.DataFrame]], targets: Mapping[str, float],
-                 seeds: Sequence[int] | None = None, charged: bool = False) -> pd.DataFrame:
+                 seeds: Sequence[int] | None = None, charged: bool = False, convention: str = "rung") -> pd.DataFrame:
     """One row per (run, named target): ``method``, ``seed``, ``charged``, ``target_name``, ``target``,
     ``time`` (simulated seconds until the incumbent's validation error is <= target, ``inf`` if never)
     and ``epochs`` (epochs of finished jobs, all workers together, by then; ``inf`` if never)."""
     out = []
     for method, seed, log in _runs(logs, seeds):
         for name, target in targets.items():
-            t = curves.time_to_target(log, float(target))
-            epochs = curves.resource_to_target(log, float(target)) if math.isfinite(t) else math.inf
+            t = curves.time_to_target(log, float(target), convention=convention)
+            epochs = curves.resource_to_target(log, float(target), convention=convention) if math.isfinite(t) else math.inf
             out.append({"method": method, "seed": seed, "charged": charged, "target_name": name,
                         "target": float(target), "time": t, "epochs": epochs})
     return pd.DataFrame(out, columns=["method", "seed", "charged", "target_name", "target", "time", "epochs"])
@@ -333,4 +393,6 @@ def exhaustion_summary(exhaustion: pd.DataFrame) -> pd.DataFrame:
         rows.append({"method": method, "charged": bool(is_charged), "runs": len(t),
                      "exhausted": int(np.isfinite(t).sum()), "earliest_s": float(t.min()),
                      "median_s": float(np.median(t)), "distinct_rows_median": float(part["distinct"].median())})
+        if "ran_out" in part:
+            rows[-1]["ran_out_median_s"] = float(np.median(part["ran_out"].to_numpy(float)))
     return pd.DataFrame(rows)

@@ -8,7 +8,22 @@ def check(values: dict) -> list[str]:
     problems = (rules.not_empty(values, "methods", "n_workers", "target_quantiles")
                 + _two_rungs_at_least(values)
                 + rules.images_fit(values, ["live_n_train", "live_n_val"], "live_n_test")
-                + rules.backend_and_workers(values, "live_backend", "live_workers"))
+                + rules.backend_and_workers(values, "live_backend", "live_workers")
+                + _benchmark_files(values))
+    return problems
+
+
+def _benchmark_files(values: dict) -> list[str]:
+    """Public benchmarks are not shipped (a path is needed) and record wall-clock times only."""
+    name = values.get("benchmark")
+    if name is None or name.startswith("mnist_mlp"):
+        return []
+    problems = []
+    if not values.get("benchmark_path"):
+        problems.append(f"benchmark = {name!r} is not shipped with the kit: download it and set benchmark_path "
+                        "(hpo_kit.blackboxes.registry says from where)")
+    if values.get("cost") == "cpu":
+        problems.append(f"cost = 'cpu' but benchmark {name!r} records wall-clock seconds only: set cost = 'wall'")
     return problems
 
 

@@ -12,6 +12,14 @@ Conventions, each with its reason:
   by ``t`` (at any resource >= ``min_resource``): a low-fidelity loss is a real loss of a real
   model, and this is what the papers plot. Its *test error* is the test error reported with that
   same result (no peeking at test errors to choose).
+* Which results count (``convention``): ``"rung"`` (default) counts a job's result at the resource
+  it ended at (a rung end); ``"epoch"`` counts every epoch's validation error the job reported
+  (``info_epoch_errors`` of the tabular and live objectives), as Syne Tune records results and the
+  A-BOHB paper plots them: a trial trained from 27 to 81 epochs also reports epochs 28..80, and one
+  of those may be better than epoch 81. Epoch ``k`` of a job from ``r0`` to ``r1`` is counted at
+  ``started + (time - started) * (k - r0) / (r1 - r0)``, i.e. epochs of one job are taken as equally
+  long (the log keeps a job's start and end, not every epoch's end). Only rung-end results carry a
+  test error; under ``"epoch"`` an incumbent reached mid-job has test error NaN.
 * Before the first result a curve is NaN: methods are compared only where they have something.
 * A run that never reaches a target gets time ``inf``; tables use the median over seeds, which
   stays finite as long as more than half of the seeds reach it, and say how many did.
@@ -27,6 +35,45 @@ import pandas as pd
 
 RESULT, FAILURE = "result", "failure"
 JOB_EVENTS = ("start", "promote")
+CONVENTIONS = ("rung", "epoch")
+
+
+def check_convention(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be 'rung' (results at the end of each job) or 'epoch' (every epoch "
+                         f"reported, info_epoch_errors), got {convention!r}")
+    return convention
+
+
+def _epoch_rows(rows: pd.DataFrame, min_resource: int, test_column: str) -> pd.DataFrame:
+    """Every reported epoch of the result rows as its own row (see the module doc), time-sorted."""
+    if "info_epoch_errors" in rows.columns:
+        lists = rows["info_epoch_errors"]
+    elif "info_val_curve" in rows.columns:  # live logs written before epoch_errors existed
+        lists = pd.Series([c[int(r0):int(r1)] if isinstance(c, (list, tuple)) else None for c, r0, r1 in
+                           zip(rows["info_val_curve"], rows["previous_resource"], rows["resource"])], index=rows.index)
+    else:
+        raise ValueError("convention='epoch' needs per-epoch errors in the log (info_epoch_errors, reported by "
+                         "the tabular and live objectives); this log has none")
+    # a result without a list counts at its own resource only
+    lists = pd.Series([e if isinstance(e, (list, tuple)) and len(e) else [l] for e, l in zip(lists, rows["loss"])],
+                      index=rows.index)
+    frame = pd.DataFrame({"errors": lists, "r0": rows["previous_resource"].astype(float),
+                          "r1": rows["resource"].astype(float), "t0": rows["started"].astype(float),
+                          "t1": rows["time"].astype(float), "trial_id": rows["trial_id"].astype(int),
+                          "n": lists.map(len),
+                          "test": rows[test_column].astype(float) if test_column in rows.columns else np.nan})
+    frame["order"] = np.arange(len(frame))
+    long = frame.explode("errors")
+    # epochs r1 - n + 1 .. r1 of each job
+    k = long["r1"] - long["n"] + 1 + long.groupby("order").cumcount()
+    loss = pd.to_numeric(long["errors"], errors="coerce").astype(float)
+    time = long["t0"] + (long["t1"] - long["t0"]) * (k - long["r0"]) / np.maximum(long["r1"] - long["r0"], 1)
+    out = pd.DataFrame({"time": time.to_numpy(float), "loss": loss.to_numpy(float),
+                        "trial_id": long["trial_id"].to_numpy(int), "resource": k.to_numpy(int),
+                        "test": np.where(k.to_numpy() == long["r1"].to_numpy(), long["test"].to_numpy(float), np.nan)})
+    out = out[np.isfinite(out["loss"]) & (out["resource"] >= min_resource)]
+    return out.sort_values("time", kind="stable")
 
 
 def _results(log: pd.DataFrame, min_resource: int = 1) -> pd.DataFrame:
@@ -73,11 +120,22 @@ def step_on_grid(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.
 
 
 # ------------------------------------------------------------------------------ incumbents
-def incumbent_path(log: pd.DataFrame, min_resource: int = 1, test_column: str = "info_test_error") -> pd.DataFrame:
+def incumbent_path(log: pd.DataFrame, min_resource: int = 1, test_column: str = "info_test_error",
+                   convention: str = "rung") -> pd.DataFrame:
     """One row each time the incumbent improves: ``time``, ``best_loss``, ``test_error``, ``trial_id``, ``resource``.
 
     ``test_error`` is ``test_column`` of the incumbent's result (NaN when the log has no such column).
+    ``convention``: "rung" or "epoch" (see the module doc).
     """
+    if check_convention(convention) == "epoch":
+        rows = _epoch_rows(_results(log, 1), min_resource, test_column)
+        best_so_far = np.minimum.accumulate(rows["loss"].to_numpy()) if len(rows) else np.empty(0)
+        improved = best_so_far < np.concatenate([[math.inf], best_so_far[:-1]])
+        kept = rows[improved]
+        return pd.DataFrame({"time": kept["time"].to_numpy(float), "best_loss": kept["loss"].to_numpy(float),
+                             "test_error": kept["test"].to_numpy(float), "trial_id": kept["trial_id"].to_numpy(int),
+                             "resource": kept["resource"].to_numpy(int)},
+                            columns=["time", "best_loss", "test_error", "trial_id", "resource"])
     rows = _results(log, min_resource)
     out = []
     best = math.inf
@@ -92,11 +150,11 @@ def incumbent_path(log: pd.DataFrame, min_resource: int = 1, test_column: str = 
 
 
 def incumbent_on_grid(log: pd.DataFrame, grid: Sequence[float], column: str = "best_loss", min_resource: int = 1,
-                      test_column: str = "info_test_error") -> np.ndarray:
+                      test_column: str = "info_test_error", convention: str = "rung") -> np.ndarray:
     """``column`` (``best_loss`` or ``test_error``) of the incumbent at each time of ``grid``."""
     if column not in ("best_loss", "test_error"):
         raise ValueError(f"column must be 'best_loss' or 'test_error', got {column!r}")
-    path = incumbent_path(log, min_resource, test_column)
+    path = incumbent_path(log, min_resource, test_column, convention)
     return step_on_grid(path["time"].to_numpy(), path[column].to_numpy(), np.asarray(grid, float))
 
 
@@ -118,14 +176,14 @@ def mean_and_se(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def summarise_trajectories(logs: Mapping[str, Sequence[pd.DataFrame]], grid: Sequence[float],
                            column: str = "best_loss", min_resource: int = 1,
-                           test_column: str = "info_test_error") -> pd.DataFrame:
+                           test_column: str = "info_test_error", convention: str = "rung") -> pd.DataFrame:
     """Long table ``method, time, mean, se, n`` of the incumbent's ``column`` over the runs of each method."""
     grid = check_grid(grid)
     frames = []
     for method, runs in logs.items():
         if len(runs) == 0:
             raise ValueError(f"method {method!r} has no runs")
-        matrix = np.vstack([incumbent_on_grid(r, grid, column, min_resource, test_column) for r in runs])
+        matrix = np.vstack([incumbent_on_grid(r, grid, column, min_resource, test_column, convention) for r in runs])
         mean, se, n = mean_and_se(matrix)
         frames.append(pd.DataFrame({"method": method, "time": grid, "mean": mean, "se": se, "n": n}))
     return pd.concat(frames, ignore_index=True)
@@ -159,16 +217,16 @@ def epochs_until(log: pd.DataFrame) -> pd.DataFrame:
                          "cumulative": np.cumsum(epochs)})
 
 
-def time_to_target(log: pd.DataFrame, target: float, min_resource: int = 1) -> float:
+def time_to_target(log: pd.DataFrame, target: float, min_resource: int = 1, convention: str = "rung") -> float:
     """First time the incumbent's validation loss is <= ``target`` (``inf`` if never)."""
-    path = incumbent_path(log, min_resource)
+    path = incumbent_path(log, min_resource, convention=convention)
     hit = path[path["best_loss"] <= target]
     return float(hit["time"].iloc[0]) if len(hit) else math.inf
 
 
-def resource_to_target(log: pd.DataFrame, target: float, min_resource: int = 1) -> float:
+def resource_to_target(log: pd.DataFrame, target: float, min_resource: int = 1, convention: str = "rung") -> float:
     """Epochs spent by finished jobs (all workers together) when the target was first reached (``inf`` if never)."""
-    t = time_to_target(log, target, min_resource)
+    t = time_to_target(log, target, min_resource, convention)
     if not math.isfinite(t):
         return math.inf
     spent = epochs_until(log)
@@ -177,7 +235,7 @@ def resource_to_target(log: pd.DataFrame, target: float, min_resource: int = 1) 
 
 def time_to_target_table(logs: Mapping[str, Sequence[pd.DataFrame]], targets: Sequence[float],
                          references: Sequence[str] = (), min_resource: int = 1,
-                         measure: str = "time") -> pd.DataFrame:
+                         measure: str = "time", convention: str = "rung") -> pd.DataFrame:
     """Median time (or epochs, ``measure="resource"``) to reach each target, with speed-ups.
 
     Columns: ``method``, ``target``, ``median``, ``reached`` (runs that reached it), ``runs``, and
@@ -194,7 +252,7 @@ def time_to_target_table(logs: Mapping[str, Sequence[pd.DataFrame]], targets: Se
     rows = []
     for target in targets:
         for method, runs in logs.items():
-            values = np.array([how(r, float(target), min_resource) for r in runs])
+            values = np.array([how(r, float(target), min_resource, convention) for r in runs])
             median = float(np.median(values)) if len(values) else math.nan
             medians[(method, float(target))] = median
             rows.append({"method": method, "target": float(target), "median": median,
@@ -292,9 +350,10 @@ def epochs_per_resource(log: pd.DataFrame) -> pd.Series:
 
 # ------------------------------------------------------------------------------ values at a time
 def values_at(runs: Sequence[pd.DataFrame], time: float, column: str = "best_loss", min_resource: int = 1,
-              test_column: str = "info_test_error") -> np.ndarray:
+              test_column: str = "info_test_error", convention: str = "rung") -> np.ndarray:
     """The incumbent's ``column`` at ``time`` in each run (one value per run, NaN before its first result)."""
-    return np.array([incumbent_on_grid(r, [float(time)], column, min_resource, test_column)[0] for r in runs])
+    return np.array([incumbent_on_grid(r, [float(time)], column, min_resource, test_column, convention)[0]
+                     for r in runs])
 
 
 def distinct_configurations(log: pd.DataFrame, key: str | None = "info_row") -> tuple[int, int]:

@@ -60,13 +60,14 @@ def rung_budgets(min_resource: int, max_resource: int, eta: int) -> list[int]:
     return list(hyperband_brackets(min_resource, max_resource, eta)[0].r)
 
 
-def iteration_resource(min_resource: int, max_resource: int, eta: int) -> int:
+def iteration_resource(min_resource: int, max_resource: int, eta: int, rule: str = "li") -> int:
     """Epochs one synchronous Hyperband iteration trains when promoted trials continue from checkpoints.
 
-    Rung ``i`` of a bracket trains ``n_i`` configurations from ``r_{i-1}`` to ``r_i`` epochs.
+    Rung ``i`` of a bracket trains ``n_i`` configurations from ``r_{i-1}`` to ``r_i`` epochs; ``rule``
+    is the bracket rule ("li" or "hpbandster", see :mod:`hpo_kit.schedulers.hyperband`).
     """
     total = 0
-    for bracket in hyperband_brackets(min_resource, max_resource, eta):
+    for bracket in hyperband_brackets(min_resource, max_resource, eta, rule):
         previous = 0
         for n, r in zip(bracket.n, bracket.r):
             total += n * (r - previous)
@@ -74,9 +75,9 @@ def iteration_resource(min_resource: int, max_resource: int, eta: int) -> int:
     return total
 
 
-def random_search_trials(min_resource: int, max_resource: int, eta: int, n_iterations: int) -> int:
+def random_search_trials(min_resource: int, max_resource: int, eta: int, n_iterations: int, rule: str = "li") -> int:
     """Full-budget trainings that fit into the epochs of ``n_iterations`` Hyperband iterations (>= 1)."""
-    return max(1, iteration_resource(min_resource, max_resource, eta) * n_iterations // max_resource)
+    return max(1, iteration_resource(min_resource, max_resource, eta, rule) * n_iterations // max_resource)
 
 
 def check_settings(*, min_budget: int, max_budget: int, eta: int, n_iterations: int, n_random_sample: int,
@@ -177,7 +178,7 @@ def _may_resume(run_dir: Path, fingerprint: dict[str, Any]) -> bool:
 def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path, seed: int, *, n_iterations: int,
                eta: int = 3, kde_min_points: int = 0, backend: str = "sequential", n_workers: int = 1,
                dask_address: str = "", overlap_brackets: bool = True, keep_checkpoints: bool = False,
-               progress: bool = True) -> HPOResult:
+               progress: bool = True, bracket_rule: str = "li", kde_mode: str = "kit") -> HPOResult:
     """One search over ``objective.space`` between the objective's ``min_resource`` and ``max_resource``.
 
     ``method``: "bohb" (Hyperband + KDE), "hyperband" (Hyperband + random sampling) or "random"
@@ -185,7 +186,11 @@ def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path,
     BOHB's ``N_min`` (a budget needs ``N_min + 2`` results before its KDE is used); 0 = d + 1.
     ``overlap_brackets``: a worker with nothing to do in the current Hyperband bracket (its rung waits
     for the last results) starts the next bracket, as HpBandSter (the paper's BOHB) does; False is
-    the textbook synchronous algorithm, which leaves such workers idle. Checkpoints go to ``<run_dir>/checkpoints`` and are deleted after a finished run unless
+    the textbook synchronous algorithm, which leaves such workers idle. ``bracket_rule``: configurations
+    per bracket, "hpbandster" (HpBandSter's floor, the paper's BOHB code) or "li" (Li et al.'s ceiling);
+    ``kde_mode``: BOHB's KDE, "hpbandster" (parity: N_min >= d + 1, no KDE on <= d points, disjoint
+    good/bad sets, unwidened categorical bandwidths) or "kit" (see :mod:`hpo_kit.searchers.kde`).
+    Checkpoints go to ``<run_dir>/checkpoints`` and are deleted after a finished run unless
     ``keep_checkpoints``.
     """
     _check_search(method, n_iterations, kde_min_points, backend, n_workers)
@@ -196,19 +201,22 @@ def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path,
     r_min, r_max = int(objective.min_resource), int(objective.max_resource)
     options: dict[str, Any] = {}
     if method == "random":
-        n_trials = random_search_trials(r_min, r_max, eta, n_iterations)
+        n_trials = random_search_trials(r_min, r_max, eta, n_iterations, bracket_rule)
         scheduler = make_scheduler("random", objective.space, r_max, r_max, eta=eta, seed=seed, max_trials=n_trials)
         stop = StopCriteria(max_evaluations=n_trials)
     else:
         if method == "bohb":
-            options["searcher_config"] = {"min_points_in_model": kde_min_points or None}
+            options["searcher_config"] = {"min_points_in_model": kde_min_points or None, "mode": kde_mode}
         scheduler = make_scheduler(method, objective.space, r_min, r_max, eta=eta, seed=seed,
-                                   n_iterations=n_iterations, overlap_brackets=bool(overlap_brackets), **options)
+                                   n_iterations=n_iterations, overlap_brackets=bool(overlap_brackets),
+                                   bracket_rule=bracket_rule, **options)
         stop = StopCriteria()
 
     resume = _may_resume(run_dir, _fingerprint(objective, method=method, seed=seed, n_iterations=n_iterations,
                                                eta=eta, kde_min_points=kde_min_points,
-                                               overlap_brackets=bool(overlap_brackets) and method != "random"))
+                                               overlap_brackets=bool(overlap_brackets) and method != "random",
+                                               bracket_rule=bracket_rule,
+                                               **({"kde_mode": kde_mode} if method == "bohb" else {})))
 
     checkpoints = run_dir / "checkpoints"
     objective = dataclasses.replace(objective, checkpoint_dir=checkpoints)

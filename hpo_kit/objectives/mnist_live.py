@@ -226,7 +226,10 @@ class MnistObjective:
             cost=cost,
             curve=tuple(curve),
             # val_curve repeats the curve in info because the run log keeps info, not curves
-            info={"test_error": result.test_error, "val_curve": curve, "continued_from": continued_from,
+            # epoch_errors: this job's epochs only (previous_resource + 1 .. resource), as the tabular
+            # objective reports them (the per-epoch convention of hpo_kit.analysis.curves)
+            info={"test_error": result.test_error, "val_curve": curve,
+                  "epoch_errors": curve[int(previous_resource):], "continued_from": continued_from,
                   "epochs_trained": result.epochs_done - continued_from, "train_time_s": result.train_time_s,
                   "n_parameters": count_parameters(model), "data": splits.source, **self.describe_model(model)},
         )

@@ -167,7 +167,11 @@ class TabularObjective:
 
     ``evaluate`` returns ``loss = val_error[row, resource-1]``, ``cost = sum(epoch_time[row,
     previous_resource:resource])`` (a continued trial pays only for its extra epochs; NaN without
-    ``epoch_time``), ``curve = val_error[row, :resource]`` and ``info = {"row", "test_error"}``.
+    ``epoch_time``), ``curve = val_error[row, :resource]`` and ``info = {"row", "test_error",
+    "epoch_errors"}``: ``epoch_errors`` is the validation error after each epoch this job trained
+    (``previous_resource + 1 .. resource``), so the run log holds every epoch's result, as a trial
+    reporting after every epoch would (Syne Tune's convention; see
+    :func:`hpo_kit.analysis.curves.incumbent_path` with ``convention="epoch"``).
     The seed is ignored: a table holds one curve per configuration.
     """
 
@@ -252,6 +256,7 @@ class TabularObjective:
         info: dict[str, Any] = {"row": row}
         if t.test_error is not None:
             info["test_error"] = float(t.test_error[row, resource - 1])
+        info["epoch_errors"] = t.val_error[row, previous_resource:resource].tolist()
         return Evaluation(loss=float(t.val_error[row, resource - 1]), cost=cost,
                           curve=tuple(t.val_error[row, :resource].tolist()), info=info)
 

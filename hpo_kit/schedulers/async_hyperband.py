@@ -21,6 +21,18 @@ Decisions never wait for a rung to fill up, so no worker is ever idle:
   promotes the best such trial; if there is none it starts a new configuration. Here the floor is
   ASHA's rule: a promotion may wait, so a rung needs ``eta`` results before its first promotion.
 
+``promotion_rule`` chooses the quantile rule of both variants:
+
+* ``"asha_floor"`` (default): the rank rules above (promotion: top ``floor(n / eta)``, ASHA's
+  rule; stopping: fewer than ``ceil(n / eta)`` strictly better).
+* ``"interpolated"``: Syne Tune's rule. The cutoff is the ``1/eta`` quantile of the rung's results
+  with linear interpolation (``numpy.quantile``'s default: position ``(n - 1) / eta`` between the
+  sorted losses), defined from two results on; a trial at or below the cutoff is promoted (the
+  best waiting one) or continues. With one result, promotion waits and stopping continues. It
+  promotes earlier than the floor: with 3 results at ``eta = 3`` the floor promotes 1 trial and the
+  cutoff admits the best one too, but with 2 results the floor promotes none while the cutoff
+  (a third of the way from the best to the second) admits the best.
+
 Failed trials are recorded as loss ``+inf`` at their rung: they count in ``n`` and rank last.
 Ties are broken by trial id. The searcher hears about every job (``on_pending``), result and
 failure, so model-based searchers (A-BOHB) can treat running jobs as pending.
@@ -42,6 +54,28 @@ from hpo_kit.searchers.base import Searcher
 from hpo_kit.trial import Evaluation, Failure, Job
 
 VARIANTS = ("stopping", "promotion")
+PROMOTION_RULES = ("asha_floor", "interpolated")
+
+
+def interpolated_cutoff(sorted_losses: list[float], eta: int) -> float | None:
+    """``numpy.quantile(losses, 1 / eta)`` (linear interpolation) of sorted losses; None below two.
+
+    Infinite losses (failures) may sit at the top: the interpolation then stays finite unless the
+    quantile position reaches them.
+    """
+    n = len(sorted_losses)
+    if n < 2:
+        return None
+    position = (n - 1) / eta
+    i = int(math.floor(position))
+    frac = position - i
+    low = sorted_losses[i]
+    if frac == 0.0 or i + 1 >= n:
+        return low
+    high = sorted_losses[i + 1]
+    if math.isinf(high):
+        return math.inf
+    return low + frac * (high - low)
 
 
 def rung_levels(min_resource: int, max_resource: int, eta: int) -> list[int]:
@@ -70,7 +104,7 @@ class _Rung:
     """Results recorded at one rung level of one bracket. Keys are ``(loss, trial_id)``."""
 
     n: int = 0                                           # results recorded, failures included
-    losses: list[float] = field(default_factory=list)    # stopping: every loss, sorted
+    losses: list[float] = field(default_factory=list)    # stopping (or interpolated rule): every loss, sorted
     waiting: list[tuple[float, int]] = field(default_factory=list)   # promotion: paused, not promoted
     promoted: list[tuple[float, int]] = field(default_factory=list)  # promotion: already promoted
 
@@ -88,10 +122,15 @@ class AsynchronousHyperband(Scheduler):
         brackets: int = 1,
         max_trials: int | None = None,
         seed: int = 0,
+        promotion_rule: str = "asha_floor",
     ):
         check_resources(min_resource, max_resource, eta)
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        if promotion_rule not in PROMOTION_RULES:
+            raise ValueError(f"promotion_rule must be one of {list(PROMOTION_RULES)} (ASHA's floor(n/eta) or "
+                             f"Syne Tune's interpolated quantile), got {promotion_rule!r}")
+        self.promotion_rule = promotion_rule
         levels = rung_levels(min_resource, max_resource, eta)
         if isinstance(brackets, bool) or not isinstance(brackets, int) or not 1 <= brackets <= len(levels):
             raise ValueError(
@@ -137,6 +176,11 @@ class AsynchronousHyperband(Scheduler):
                 # The best waiting trial's rank among all results of the rung = promoted trials
                 # ahead of it (no waiting trial is ahead, failures rank last). If it is not in the
                 # top floor(n / eta), no waiting trial is.
+                if self.promotion_rule == "interpolated":
+                    cutoff = interpolated_cutoff(rung.losses, self.eta)
+                    if cutoff is not None and rung.waiting[0][0] <= cutoff:
+                        return b, k
+                    continue
                 rank = bisect.bisect_left(rung.promoted, rung.waiting[0])
                 if rank < rung.n // self.eta:
                     return b, k
@@ -160,7 +204,7 @@ class AsynchronousHyperband(Scheduler):
                 trial_id = key[1]
                 return self._issue(Job(trial_id, self._configs[trial_id], self.levels[k + 1],
                                        self.levels[k], bracket=b, rung=k + 1 - b))
-        if self.max_trials is not None and self._n_started >= self.max_trials:
+        if (self.max_trials is not None and self._n_started >= self.max_trials) or self.searcher.exhausted():
             return None
         trial_id = self._n_started
         self._n_started += 1
@@ -182,10 +226,17 @@ class AsynchronousHyperband(Scheduler):
             return TrialStatus.COMPLETED
         if self.variant == "promotion":
             bisect.insort(rung.waiting, (loss, job.trial_id))
+            if self.promotion_rule == "interpolated":
+                bisect.insort(rung.losses, loss)
             return TrialStatus.PAUSED
         better = bisect.bisect_left(rung.losses, loss)  # results strictly better than this one
         bisect.insort(rung.losses, loss)
-        if better < math.ceil(rung.n / self.eta):
+        if self.promotion_rule == "interpolated":
+            cutoff = interpolated_cutoff(rung.losses, self.eta)
+            go_on = cutoff is None or loss <= cutoff
+        else:
+            go_on = better < math.ceil(rung.n / self.eta)
+        if go_on:
             self._continuations.append(Job(job.trial_id, job.config, self.levels[k + 1], job.resource,
                                            bracket=job.bracket, rung=job.rung + 1))
             return TrialStatus.CONTINUE
@@ -195,12 +246,13 @@ class AsynchronousHyperband(Scheduler):
         self._running -= 1
         rung = self._rungs[(job.bracket, self._level_index[job.resource])]
         rung.n += 1
-        if self.variant == "stopping":
+        if self.variant == "stopping" or self.promotion_rule == "interpolated":
             rung.losses.append(math.inf)  # +inf sorts last, the list stays sorted
         return super().on_failure(job, failure)
 
     def is_done(self) -> bool:
-        return (self.max_trials is not None and self._n_started >= self.max_trials and self._running == 0
+        no_new = (self.max_trials is not None and self._n_started >= self.max_trials) or self.searcher.exhausted()
+        return (no_new and self._running == 0
                 and not self._continuations and (self.variant == "stopping" or self._promotable() is None))
 
     def is_finite(self) -> bool:
@@ -210,5 +262,5 @@ class AsynchronousHyperband(Scheduler):
         return {
             "name": "asynchronous_hyperband", "variant": self.variant, "min_resource": self.min_resource,
             "max_resource": self.max_resource, "eta": self.eta, "brackets": self.n_brackets,
-            "max_trials": self.max_trials, "seed": self.seed,
+            "max_trials": self.max_trials, "seed": self.seed, "promotion_rule": self.promotion_rule,
         }

@@ -52,6 +52,10 @@ class Scheduler(ABC):
         synchronous successive-halving rung), for the tuner to log."""
         return []
 
+    def pop_notices(self) -> list[dict]:
+        """Events for the run log that are not about one job (the searcher ran out of candidates)."""
+        return self.searcher.pop_notices()
+
     def describe(self) -> dict:
         """What the run log's header records about this scheduler."""
         return {"name": type(self).__name__}

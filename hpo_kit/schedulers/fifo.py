@@ -25,8 +25,11 @@ class FIFOScheduler(Scheduler):
         self._n_started = 0
         self._running = 0
 
+    def _no_new_trials(self) -> bool:
+        return (self.max_trials is not None and self._n_started >= self.max_trials) or self.searcher.exhausted()
+
     def next_job(self) -> Job | None:
-        if self.max_trials is not None and self._n_started >= self.max_trials:
+        if self._no_new_trials():
             return None
         trial_id = self._n_started
         self._n_started += 1
@@ -45,7 +48,7 @@ class FIFOScheduler(Scheduler):
         return super().on_failure(job, failure)
 
     def is_done(self) -> bool:
-        return self.max_trials is not None and self._n_started >= self.max_trials and self._running == 0
+        return self._no_new_trials() and self._running == 0
 
     def is_finite(self) -> bool:
         return self.max_trials is not None

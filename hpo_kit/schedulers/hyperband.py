@@ -1,14 +1,26 @@
-"""Synchronous successive halving and Hyperband (Li et al., JMLR 2018).
+"""Synchronous successive halving and Hyperband (Li et al., JMLR 2018; HpBandSter's variant).
 
-Bracket arithmetic (Li et al., Algorithm 1), with ``R = max_resource`` and ``eta`` the reduction
-factor::
+Bracket arithmetic, with ``R = max_resource`` and ``eta`` the reduction factor::
 
     s_max = floor(log_eta(R / r_min))                 # largest s with r_min * eta**s <= R
     bracket s (s = s_max, ..., 0):
-        n = ceil((s_max + 1) / (s + 1) * eta**s)       # configurations started
+        n = ceil((s_max + 1) / (s + 1) * eta**s)       # bracket_rule="li" (Li et al., Algorithm 1)
+        n = floor((s_max + 1) / (s + 1)) * eta**s      # bracket_rule="hpbandster" (BOHB's code)
         rung i = 0..s:  n_i = floor(n * eta**-i)  configurations  at  r_i = R * eta**(i - s)
 
-Example ``R=27, r_min=1, eta=3``::
+The two rules agree on the most aggressive and the most conservative bracket and differ between:
+HpBandSter (the implementation behind BOHB, Falkner et al. 2018) floors the ratio before
+multiplying, so its middle brackets start fewer configurations. Hand-worked for ``r_min=1, eta=3``:
+
+=========  ==========================  ==========================
+R          li (n per bracket)          hpbandster
+=========  ==========================  ==========================
+9          9, 5, 3                     9, 3, 3
+27         27, 12, 6, 4                27, 9, 6, 4
+81         81, 34, 15, 8, 5            81, 27, 9, 6, 5
+=========  ==========================  ==========================
+
+Example ``R=27, r_min=1, eta=3``, rule "li"::
 
     s=3: 27@1, 9@3, 3@9, 1@27     s=2: 12@3, 4@9, 1@27     s=1: 6@9, 2@27     s=0: 4@27
 
@@ -17,13 +29,19 @@ a power of ``eta`` (e.g. ``R=100, eta=3``: 1, 4, 11, 33, 100). Rounding never go
 ``r_min`` and keeps the rungs strictly increasing.
 
 *Synchronous* means: the ``n_{i+1}`` best trials of rung ``i`` are promoted only once **all**
-``n_i`` results of that rung are in. Until then the bracket has nothing to hand out and free
-workers sit idle (with ``overlap_brackets=False``, the default and the textbook algorithm). That
-idle time is exactly what the asynchronous variants (ASHA, A-BOHB; Klein et al. 2020) remove;
-``overlap_brackets=True`` lets idle workers start the next bracket instead (as HpBandSter does).
+``n_i`` results of that rung are in. With ``overlap_brackets=True`` (the default, as in HpBandSter,
+whose master starts the next iteration whenever no job of the running ones can be scheduled, and
+Syne Tune's synchronous Hyperband) a worker that would otherwise idle while a rung waits for its
+last results starts the next bracket instead; no worker idles while any bracket could hand out a
+job. ``overlap_brackets=False`` is the textbook algorithm: one bracket at a time, free workers sit
+idle until the rung is complete. That idle time is what the asynchronous variants (ASHA, A-BOHB;
+Klein et al. 2020) remove; keeping it would bias a comparison toward them.
 
 Failed trials rank as loss ``+inf`` at their rung: they are never promoted, and when a rung has
-fewer successful trials than promotion slots, fewer trials are promoted.
+fewer successful trials than promotion slots, fewer trials are promoted. When the searcher has no
+configuration left (a restricted searcher that used up its candidates with
+``on_exhausted="stop"``), rung 0 of a bracket starts fewer trials and the bracket goes on with
+those it has.
 
 Brackets are numbered like the asynchronous scheduler's: ``Job.bracket = s_max - s`` (0 is the
 most aggressive bracket, which starts at ``r_min``); ``Job.rung = i``.
@@ -34,6 +52,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from hpo_kit.schedulers.base import Scheduler, TrialStatus
 from hpo_kit.searchers.base import Searcher
@@ -71,13 +91,30 @@ class Bracket:
     r: tuple[int, ...]     # resource (epochs) per rung; r[-1] == max_resource
 
 
-def hyperband_brackets(min_resource: int, max_resource: int, eta: int = 3) -> list[Bracket]:
-    """All brackets of one Hyperband iteration, most aggressive first (s = s_max, ..., 0)."""
+BRACKET_RULES = ("li", "hpbandster")
+
+
+def check_bracket_rule(rule: str) -> str:
+    if rule not in BRACKET_RULES:
+        raise ValueError(f"bracket_rule must be one of {list(BRACKET_RULES)} (Li et al.'s ceiling or "
+                         f"HpBandSter's floor, see hpo_kit.schedulers.hyperband), got {rule!r}")
+    return rule
+
+
+def hyperband_brackets(min_resource: int, max_resource: int, eta: int = 3, rule: str = "li") -> list[Bracket]:
+    """All brackets of one Hyperband iteration, most aggressive first (s = s_max, ..., 0).
+
+    ``rule``: "li" (Li et al.'s ``ceil``) or "hpbandster" (HpBandSter's ``floor``); see the module doc.
+    """
     check_resources(min_resource, max_resource, eta)
+    check_bracket_rule(rule)
     s_max = max_bracket_index(min_resource, max_resource, eta)
     brackets = []
     for s in range(s_max, -1, -1):
-        n0 = -(-(s_max + 1) * eta**s // (s + 1))  # exact integer ceil
+        if rule == "li":
+            n0 = -(-(s_max + 1) * eta**s // (s + 1))  # exact integer ceil
+        else:
+            n0 = ((s_max + 1) // (s + 1)) * eta**s
         n = tuple(n0 // eta**i for i in range(s + 1))
         # r_i = R * eta^(i-s), rounded half up with exact fractions
         r = tuple(math.floor(Fraction(max_resource, eta ** (s - i)) + Fraction(1, 2)) for i in range(s + 1))
@@ -119,11 +156,15 @@ class SynchronousHyperband(Scheduler):
         eta: int = 3,
         brackets: int | None = None,
         n_iterations: int | None = None,
-        overlap_brackets: bool = False,
+        overlap_brackets: bool = True,
+        bracket_rule: str = "li",
     ):
         check_resources(min_resource, max_resource, eta)
+        if not isinstance(overlap_brackets, (bool, np.bool_)):
+            raise ValueError(f"overlap_brackets must be True or False, got {overlap_brackets!r}")
         super().__init__(searcher, min_resource, max_resource)
-        all_brackets = hyperband_brackets(min_resource, max_resource, eta)
+        all_brackets = hyperband_brackets(min_resource, max_resource, eta, check_bracket_rule(bracket_rule))
+        self.bracket_rule = bracket_rule
         if brackets is None:
             brackets = len(all_brackets)
         if isinstance(brackets, bool) or not isinstance(brackets, int) or not 1 <= brackets <= len(all_brackets):
@@ -158,6 +199,11 @@ class SynchronousHyperband(Scheduler):
 
     def _job_from(self, run: _BracketRun) -> Job | None:
         b = run.bracket
+        if run.rung == 0 and run.new_to_start > 0 and self.searcher.exhausted():
+            run.new_to_start = 0          # no configuration left: the bracket goes on with what it has
+            if run.rung_complete():
+                self._resolve_rung(run, -1, TrialStatus.PAUSED)
+            return self._job_from(run) if run in self._active else None
         if run.rung == 0 and run.new_to_start > 0:
             run.new_to_start -= 1
             trial_id = self._next_trial_id
@@ -176,12 +222,12 @@ class SynchronousHyperband(Scheduler):
         return job
 
     def next_job(self) -> Job | None:
-        for run in self._active:
+        for run in list(self._active):   # a copy: an exhausted searcher can end a bracket here
             job = self._job_from(run)
             if job is not None:
                 return job
         # Nothing ready: open a new bracket only when allowed (see overlap_brackets)
-        if self._schedule_exhausted() or (self._active and not self.overlap_brackets):
+        if self._schedule_exhausted() or (self._active and not self.overlap_brackets) or self.searcher.exhausted():
             return None
         return self._job_from(self._open_bracket())
 
@@ -248,4 +294,5 @@ class SynchronousHyperband(Scheduler):
             "name": "synchronous_hyperband", "min_resource": self.min_resource,
             "max_resource": self.max_resource, "eta": self.eta, "brackets": len(self.brackets),
             "n_iterations": self.n_iterations, "overlap_brackets": self.overlap_brackets,
+            "bracket_rule": self.bracket_rule,
         }

@@ -33,3 +33,14 @@ class Searcher(ABC):
 
     def on_failure(self, trial_id: int, config: dict[str, Any], resource: int) -> None:
         """The job of ``trial_id`` up to ``resource`` failed; forget it as pending."""
+
+    def exhausted(self) -> bool:
+        """True when the searcher has no configuration left to suggest (a candidate list used up
+        with ``on_exhausted="stop"``); schedulers then start no new trials."""
+        pool = getattr(self, "pool", None)
+        return pool is not None and pool.exhausted
+
+    def pop_notices(self) -> list[dict[str, Any]]:
+        """Events worth logging since the last call (e.g. the candidate list ran out)."""
+        pool = getattr(self, "pool", None)
+        return pool.pop_notices() if pool is not None else []

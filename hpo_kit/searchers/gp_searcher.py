@@ -4,7 +4,8 @@ Both follow one recipe per suggestion:
 
 1. fewer than ``init_random`` observations: a uniform random configuration;
 2. pick the *target resource* ``r*``: the largest resource with at least ``min_points_at_target``
-   observations (default ``d + 1``; if none has that many, the resource with most observations).
+   observations (default ``d + 1``; if none has that many, the resource with most observations, or
+   with ``target_fallback="smallest"`` the smallest resource, as Syne Tune does).
    For A-BOHB this is the largest rung with enough data, as in Klein et al. (2020); the rung
    levels are inferred from the resources seen, no scheduler knowledge is needed;
 3. standardise the losses (zero mean, unit variance) and (re)fit the GP hyperparameters by
@@ -17,6 +18,22 @@ Both follow one recipe per suggestion:
    fantasy's EI incumbent is the best observed or fantasised loss at ``r*`` (Snoek et al. 2012);
 5. maximise EI at ``r*`` over ``n_random_candidates`` uniform points plus Gaussian perturbations of
    the ``n_local_centres`` best configurations observed at ``r*``.
+
+Data cap (cost stays flat as observations grow): with ``max_model_points`` set and more
+observations than that, the GP is conditioned on a subset: the ``top_fraction`` best observations
+at ``r*`` (they decide EI's incumbent) plus a seeded uniform sample of the rest, ``max_model_points
+// 2`` in all when the subset is drawn. Observations arriving later are appended to the subset, so
+its Cholesky factor grows incrementally (``O(m^2)`` per row), until it holds ``max_model_points``;
+then a new subset is drawn and factorised once. The hyperparameters are refitted on the schedule of
+step 3 (counted in observations, not subset rows). A suggestion then costs ``O(candidates x m^2)``
+with ``m <= max_model_points``, whatever the number of observations (``bench/abohb_cost.py``).
+Syne Tune caps its data in the same spirit (``max_size_data_for_model`` = 500,
+``max_size_top_fraction`` = 0.25); the kit's default cap is 256, :func:`mobster_config` uses 500.
+
+Two modes: :class:`GPSearcherConfig` defaults are the kit's (constant prior mean, ...);
+:func:`mobster_config` gives Syne Tune's MOBSTER defaults (exp-decay-sum mean
+``mu + gamma * kappa(r)``, 6 initial random points, 20 fantasies, a rung needs 3 observations to
+be the target resource, else the smallest resource). :data:`MOBSTER_DIFFERENCES` lists what differs.
 
 Model inputs: the encoded configuration (inactive hyperparameters imputed with their encoded
 default, see :mod:`hpo_kit.spaces`) and, for A-BOHB, the resource normalised as
@@ -116,8 +133,28 @@ class GPSearcherConfig:
     #: (a fit costs O(n^3) per L-BFGS-B step: ~2 ms at 200 points, ~90 ms at 1000 on one core,
     #: and a fit takes 20-100 steps). Between refits the GP conditions exactly on all data.
     max_fit_points: int = 200
+    #: the GP is conditioned on at most this many observations (a subset, see the module doc);
+    #: None: on all of them (the cost of a suggestion then grows with n^2). 256: ~5 CPU ms per
+    #: suggestion at 5,000 observations and 512 scored candidates (500: ~11 ms; bench/abohb_cost.py)
+    max_model_points: int | None = 256
+    #: share of a freshly drawn subset that is the best observations at the target resource
+    top_fraction: float = 0.25
+    #: prior mean of the multi-fidelity GP: "constant" or "exp_decay_sum" (MOBSTER's mu + gamma kappa(r))
+    mean: str = "constant"
+    #: target resource when no resource has min_points_at_target observations: "most" observations
+    #: (the kit) or "smallest" resource (Syne Tune)
+    target_fallback: str = "most"
 
     def validate(self) -> None:
+        if self.mean not in ("constant", "exp_decay_sum"):
+            raise ValueError(f"mean must be 'constant' or 'exp_decay_sum', got {self.mean!r}")
+        if self.target_fallback not in ("most", "smallest"):
+            raise ValueError(f"target_fallback must be 'most' or 'smallest', got {self.target_fallback!r}")
+        cap = self.max_model_points
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 4):
+            raise ValueError(f"max_model_points must be None (no cap) or an integer >= 4, got {cap!r}")
+        if not (isinstance(self.top_fraction, (int, float)) and 0 <= self.top_fraction <= 1):
+            raise ValueError(f"top_fraction must be a number in [0, 1], got {self.top_fraction!r}")
         for name in ("init_random", "n_random_candidates", "n_fantasies", "n_restarts",
                      "n_restarts_refit", "max_opt_iter", "max_opt_iter_refit", "refit_every",
                      "max_fit_points"):
@@ -139,6 +176,32 @@ class GPSearcherConfig:
             raise ValueError(f"max_fit_points must be an integer >= 2, got {self.max_fit_points}")
 
 
+def mobster_config(**overrides: Any) -> GPSearcherConfig:
+    """Syne Tune's MOBSTER defaults (``gp_searcher_factory`` of Syne Tune, model "gp_multitask" with
+    the "exp-decay-sum" resource kernel), with ``overrides`` on top; see :data:`MOBSTER_DIFFERENCES`."""
+    values: dict[str, Any] = dict(init_random=6, n_fantasies=20, min_points_at_target=3, target_fallback="smallest",
+                                  mean="exp_decay_sum", max_model_points=500, top_fraction=0.25, n_restarts=2,
+                                  max_opt_iter=50)
+    values.update(overrides)
+    return GPSearcherConfig(**values)
+
+
+#: (topic, kit default, MOBSTER mode = Syne Tune, what the kit keeps in both modes)
+MOBSTER_DIFFERENCES: list[tuple[str, str, str]] = [
+    ("prior mean", "constant mu", "mu + gamma * kappa(r) (exp-decay-sum, delta = 0)"),
+    ("initial random configurations", "10", "6"),
+    ("fantasies per pending job", "10", "20"),
+    ("observations a rung needs to be the target", "d + 1", "3"),
+    ("target when no rung has enough", "the rung with most observations", "the smallest rung"),
+    ("data the GP is conditioned on", "<= 256 (top 25 % at the target + random)",
+     "<= 500 (max_size_data_for_model, top 25 % + random)"),
+    ("hyperparameter refits", "every max(10, 10 % of n) observations, warm-started",
+     "kit schedule (Syne Tune refits at every suggestion; too slow for simulated grids)"),
+    ("EI maximisation", "750 candidates (random + local), no gradient step",
+     "same (Syne Tune: 250 random candidates + L-BFGS)"),
+]
+
+
 class _GPSearcherBase(Searcher):
     multi_fidelity: bool = False
 
@@ -149,6 +212,7 @@ class _GPSearcherBase(Searcher):
         config: GPSearcherConfig | None = None,
         max_resource: int | None = None,
         candidates: list[dict[str, Any]] | None = None,
+        on_exhausted: str = "repeat",
     ):
         super().__init__(space, seed)
         self.config = config if config is not None else GPSearcherConfig()
@@ -161,19 +225,29 @@ class _GPSearcherBase(Searcher):
         self.max_resource = max_resource
         self.encoder = UnitCubeEncoder(space)
         d = self.encoder.dim
-        self.kernel = Matern52ExpDecay(d) if self.multi_fidelity else Matern52(d)
+        if self.config.mean != "constant" and not self.multi_fidelity:
+            raise ValueError(f"mean={self.config.mean!r} needs the multi-fidelity GP (A-BOHB); GP-EI has a constant mean")
+        self.kernel = Matern52ExpDecay(d, mean=self.config.mean) if self.multi_fidelity else Matern52(d)
         self.min_points_at_target = self.config.min_points_at_target or d + 1
         self._x: list[np.ndarray] = []  # encoded configs (NaN = inactive), one per result
         self._r: list[int] = []
         self._y: list[float] = []
+        # numpy copies of the three lists and the GP inputs of every observation, extended as
+        # observations arrive (a suggestion at 5,000 observations must not convert 5,000 rows)
+        self._cache: dict[str, Any] = {"n": 0, "X": None, "r": None, "y": None, "Z": None, "scale": None}
         self._pending: dict[int, tuple[np.ndarray, int]] = {}
         self.theta: np.ndarray | None = None  # fitted GP hyperparameters (see gp.model)
         self._n_at_fit = 0
         self._target_at_fit: int | None = None
         # Cholesky factor of the data covariance under ``theta``, grown between suggestions
         self._factor: IncrementalFactor | None = None
+        # the subset of observations the GP is conditioned on (None: all; see the module doc)
+        self._subset: np.ndarray | None = None
+        self._subset_n = 0
+        self._subset_key: Any = None
+        self.n_subset_draws = 0  # for tests and benchmarks
         # optional finite candidate set: suggest only untried candidates (see GPSearcher doc)
-        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder)
+        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder, on_exhausted)
 
     # ------------------------------------------------------------------ scheduler callbacks
     def on_pending(self, trial_id: int, config: dict[str, Any], resource: int) -> None:
@@ -197,13 +271,33 @@ class _GPSearcherBase(Searcher):
     def n_observations(self) -> int:
         return len(self._y)
 
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(encoded configs, resources, losses, GP inputs) of all observations, as arrays."""
+        c, n = self._cache, len(self._y)
+        scale = self._resource_scale() if self.multi_fidelity and n else None
+        if c["n"] == 0 or scale != c["scale"]:
+            c.update(n=0, X=np.empty((0, self.encoder.dim)), r=np.empty(0, dtype=np.int64), y=np.empty(0),
+                     Z=None, scale=scale)
+        if n > c["n"]:
+            X_new = np.asarray(self._x[c["n"]:], dtype=float)
+            r_new = np.asarray(self._r[c["n"]:], dtype=np.int64)
+            Z_new = self._inputs(X_new, r_new)
+            c["X"] = np.concatenate([c["X"], X_new])
+            c["r"] = np.concatenate([c["r"], r_new])
+            c["y"] = np.concatenate([c["y"], np.asarray(self._y[c["n"]:], dtype=float)])
+            c["Z"] = Z_new if c["Z"] is None else np.concatenate([c["Z"], Z_new])
+            c["n"] = n
+        return c["X"], c["r"], c["y"], c["Z"]
+
     def target_resource(self) -> int | None:
         """Resource at which EI is evaluated (see module doc); None without observations."""
         if not self._r:
             return None
-        levels, counts = np.unique(np.asarray(self._r), return_counts=True)
+        levels, counts = np.unique(self._arrays()[1], return_counts=True)
         enough = levels[counts >= self.min_points_at_target]
-        return int(enough.max()) if len(enough) else int(levels[np.argmax(counts)])
+        if len(enough):
+            return int(enough.max())
+        return int(levels.min()) if self.config.target_fallback == "smallest" else int(levels[np.argmax(counts)])
 
     def _resource_scale(self) -> float:
         if self.max_resource is not None:
@@ -221,11 +315,11 @@ class _GPSearcherBase(Searcher):
 
     def _training_set(self, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(inputs, raw losses, mask of rows observed at the target resource)."""
-        X, r, y = np.asarray(self._x), np.asarray(self._r), np.asarray(self._y)
+        _, r, y, Z = self._arrays()
         if not self.multi_fidelity:
             keep = r == target
-            X, r, y = X[keep], r[keep], y[keep]
-        return self._inputs(X, r), y, r == target
+            Z, r, y = Z[keep], r[keep], y[keep]
+        return Z, y, r == target
 
     def _pending_inputs(self, target: int) -> tuple[np.ndarray, np.ndarray]:
         """(inputs of pending jobs, mask of those pending at the target resource)."""
@@ -238,20 +332,48 @@ class _GPSearcherBase(Searcher):
             r = np.full(len(r), target)
         return self._inputs(X, r), r == target
 
-    def fit(self, Z: np.ndarray, y_std: np.ndarray, target: int) -> np.ndarray:
+    def model_subset(self, y_std: np.ndarray, at_target: np.ndarray, key: Any) -> np.ndarray | None:
+        """Rows of the training set the GP is conditioned on (None: all), see the module doc.
+
+        ``key`` identifies the training set (the target resource for GP-EI, whose data are the
+        observations at the target): a new key draws a new subset.
+        """
+        cap, n = self.config.max_model_points, len(y_std)
+        if cap is None or n <= cap:
+            self._subset = None
+            return None
+        if self._subset is not None and key == self._subset_key and n >= self._subset_n:
+            grown = len(self._subset) + n - self._subset_n
+            if grown <= cap:  # append the new observations: the factor grows incrementally
+                self._subset = np.concatenate([self._subset, np.arange(self._subset_n, n)])
+                self._subset_n = n
+                return self._subset
+        size = cap // 2
+        on_target = np.flatnonzero(at_target)
+        n_top = min(int(self.config.top_fraction * size), len(on_target))
+        best = on_target[np.argsort(y_std[on_target], kind="stable")[:n_top]]
+        rest = np.setdiff1d(np.arange(n), best, assume_unique=True)
+        extra = self.rng.choice(rest, size - n_top, replace=False)
+        self._subset = np.sort(np.concatenate([best, extra]))
+        self._subset_n, self._subset_key = n, key
+        self.n_subset_draws += 1
+        return self._subset
+
+    def fit(self, Z: np.ndarray, y_std: np.ndarray, target: int, n_total: int | None = None) -> np.ndarray:
         """(Re)fit the hyperparameters when due (see module doc) and return them.
 
         A change of target resource also triggers a refit for :class:`GPSearcher`, whose data set
-        is the observations at the target.
+        is the observations at the target. ``n_total``: observations in all (the schedule counts
+        them), when ``Z`` is a subset.
         """
-        n = len(y_std)
+        n = len(y_std) if n_total is None else int(n_total)
         due = max(self.config.refit_every, math.ceil(self.config.refit_growth * self._n_at_fit))
         same_data = self.multi_fidelity or target == self._target_at_fit
         if self.theta is not None and same_data and n - self._n_at_fit < due:
             return self.theta
         first = self.theta is None
-        if n > self.config.max_fit_points:
-            rows = np.sort(self.rng.choice(n, self.config.max_fit_points, replace=False))
+        if len(y_std) > self.config.max_fit_points:
+            rows = np.sort(self.rng.choice(len(y_std), self.config.max_fit_points, replace=False))
             Z, y_std = Z[rows], y_std[rows]
         # cheaper refits (see GPSearcherConfig): warm-started, fewer starts and iterations
         full = first or n < self.config.full_refit_below
@@ -288,10 +410,15 @@ class _GPSearcherBase(Searcher):
         Z, y, at_target = self._training_set(target)
         mu, sd = y.mean(), y.std()
         y_std = (y - mu) / (sd if sd > 0 else 1.0)
-        theta = self.fit(Z, y_std, target)
+        subset = self.model_subset(y_std, at_target, None if self.multi_fidelity else target)
+        best_observed = y_std[at_target].min()
+        if subset is not None:
+            Z, y_std = Z[subset], y_std[subset]
+        theta = self.fit(Z, y_std, target, n_total=len(y))
 
-        X_obs = np.asarray(self._x)[np.asarray(self._r) == target]
-        order = np.argsort(np.asarray(self._y)[np.asarray(self._r) == target])
+        X_all, r_all, y_all, _ = self._arrays()
+        X_obs = X_all[r_all == target]
+        order = np.argsort(y_all[r_all == target])
         rows = None
         if self.pool is None:
             candidates = local_and_random_candidates(
@@ -315,7 +442,7 @@ class _GPSearcherBase(Searcher):
         # incumbent per fantasy: best observed or fantasised standardised loss at r*. Counting the
         # fantasised values is what makes EI vanish at a pending point: given the fantasy y_f there,
         # improving on min(best, y_f) at the same point is impossible
-        best = np.full(fantasies.shape[0], y_std[at_target].min())
+        best = np.full(fantasies.shape[0], best_observed)
         if pending_at_target.any():
             best = np.minimum(best, fantasies[:, pending_at_target].min(axis=1))
         mean, var = posterior.predict(self._inputs(candidates, target))

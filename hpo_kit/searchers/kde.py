@@ -31,6 +31,25 @@ Failures (``on_failure`` or a non-finite loss) are recorded as loss ``+inf`` at 
 ``failures_as_bad`` is True (default, as in BOHB): they land in the bad set, steering the search
 away from regions that crash. With ``failures_as_bad=False`` they are ignored.
 
+``KDEConfig(mode="hpbandster")`` reproduces three choices of HpBandSter 0.7.4 (the code behind the
+BOHB paper) where ``mode="kit"`` (default) follows the paper's text:
+
+=============================  =====================================  =====================================
+topic                          kit (default)                          hpbandster
+=============================  =====================================  =====================================
+``min_points_in_model`` < d+1  used as given                          raised to d + 1 (warning)
+budget usable when             ``|D_b| >= N_min + 2``                 good and bad set both have > d points
+good / bad sets                best ``n_good`` / worst ``n_bad``:     best ``n_good`` / the next ``n_bad``
+                               overlap while ``|D_b|`` is small       (disjoint); ``n_bad = max(N_min,
+                                                                      (100 - top_n_percent)% of |D_b|)``
+categorical sampling           bandwidth widened by                   bandwidth *not* widened; keep the
+                               ``bandwidth_factor``, move to another  centre's choice w.p. 1 - lambda,
+                               choice w.p. lambda                     else a uniform choice (any of k)
+=============================  =====================================  =====================================
+
+HpBandSter refuses a KDE with ``n <= d`` points (the normal-reference bandwidth of a d-dimensional
+KDE from d points is degenerate); the kit's default fits one anyway, e.g. 6 points in 17 dimensions.
+
 With ``candidates`` (a finite list of configurations, e.g. a table's rows) every suggestion is a
 candidate not suggested before (see :mod:`hpo_kit.searchers.candidates`): random suggestions are
 uniform among the untried candidates, and model-based ones maximise ``l(x) / g(x)`` over the
@@ -52,6 +71,7 @@ from hpo_kit.searchers.candidates import CandidatePool
 from hpo_kit.spaces import UnitCubeEncoder
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+KDE_MODES = ("kit", "hpbandster")
 #: with a candidate list, l(x)/g(x) is scored on at most this many untried candidates per suggestion
 MAX_SCORED_CANDIDATES = 500
 
@@ -74,8 +94,12 @@ class KDEConfig:
     min_bandwidth: float = 1e-3
     #: True: failed evaluations count as loss +inf (bad); False: they are ignored
     failures_as_bad: bool = True
+    #: "kit" (the paper's text) or "hpbandster" (HpBandSter's code), see the module doc
+    mode: str = "kit"
 
     def validate(self) -> None:
+        if self.mode not in KDE_MODES:
+            raise ValueError(f"mode must be one of {list(KDE_MODES)}, got {self.mode!r}")
         m = self.min_points_in_model
         if m is not None and (not isinstance(m, int) or m < 1):
             raise ValueError(f"min_points_in_model must be None or an integer >= 1, got {m!r}")
@@ -116,8 +140,10 @@ class ProductKDE:
         bw[self.cat] = np.minimum(bw[self.cat], self.max_lambda[self.cat])
         self.bandwidths = bw
 
-    def _bandwidths(self, factor: float) -> np.ndarray:
+    def _bandwidths(self, factor: float, widen_categorical: bool = True) -> np.ndarray:
         bw = self.bandwidths * factor
+        if not widen_categorical:
+            bw[self.cat] = self.bandwidths[self.cat]
         bw[self.cat] = np.minimum(bw[self.cat], self.max_lambda[self.cat])
         return bw
 
@@ -146,9 +172,13 @@ class ProductKDE:
         top = np.where(np.isfinite(top), top, 0.0)
         return np.log(np.exp(total - top).sum(axis=1)) + top[:, 0] - math.log(len(self.points))
 
-    def sample(self, rng: np.random.Generator, n: int, factor: float = 1.0) -> np.ndarray:
-        """``n`` draws (unit-cube coordinates) with all bandwidths multiplied by ``factor``."""
-        bw = self._bandwidths(factor)
+    def sample(self, rng: np.random.Generator, n: int, factor: float = 1.0, hpbandster: bool = False) -> np.ndarray:
+        """``n`` draws (unit-cube coordinates) with all bandwidths multiplied by ``factor``.
+
+        ``hpbandster=True``: categorical bandwidths are not widened, and a categorical coordinate keeps
+        its centre's choice with probability ``1 - lambda``, else takes a uniform choice (HpBandSter).
+        """
+        bw = self._bandwidths(factor, widen_categorical=not hpbandster)
         centres = self.points[rng.integers(len(self.points), size=n)]
         out = np.empty_like(centres)
         cont = ~self.cat
@@ -161,10 +191,12 @@ class ProductKDE:
         for j in np.flatnonzero(self.cat):
             kj = int(self.n_choices[j])
             c = centres[:, j].astype(np.int64)
-            # Aitchison-Aitken: keep the centre's choice w.p. 1 - lambda, else one of the others
             move = rng.random(n) < bw[j]
-            shift = rng.integers(1, max(kj, 2), size=n)  # 1..k-1 steps away
-            c = np.where(move & (kj > 1), (c + shift) % kj, c)
+            if hpbandster:   # keep w.p. 1 - lambda, else any of the k choices (possibly the same)
+                c = np.where(move, rng.integers(0, kj, size=n), c)
+            else:            # Aitchison-Aitken: keep w.p. 1 - lambda, else one of the others
+                shift = rng.integers(1, max(kj, 2), size=n)  # 1..k-1 steps away
+                c = np.where(move & (kj > 1), (c + shift) % kj, c)
             out[:, j] = (c + 0.5) / kj
         return out
 
@@ -173,17 +205,24 @@ class KDESearcher(Searcher):
     """BOHB's model-based searcher; see the module doc for the algorithm and :class:`KDEConfig`."""
 
     def __init__(self, space: ConfigurationSpace, seed: int, config: KDEConfig | None = None,
-                 candidates: list[dict[str, Any]] | None = None):
+                 candidates: list[dict[str, Any]] | None = None, on_exhausted: str = "repeat"):
         super().__init__(space, seed)
         self.config = config if config is not None else KDEConfig()
         self.config.validate()
         self.encoder = UnitCubeEncoder(space)
+        self.hpbandster = self.config.mode == "hpbandster"
         self.min_points_in_model = self.config.min_points_in_model or self.encoder.dim + 1
+        if self.hpbandster and self.min_points_in_model < self.encoder.dim + 1:
+            import warnings
+
+            warnings.warn(f"min_points_in_model={self.min_points_in_model} is below d + 1 = {self.encoder.dim + 1}; "
+                          "HpBandSter mode raises it to d + 1", RuntimeWarning, stacklevel=2)
+            self.min_points_in_model = self.encoder.dim + 1
         # categorical dimensions get Aitchison-Aitken kernels, everything else Gaussians
         self._n_choices = np.where(self.encoder.is_categorical, self.encoder.n_choices, 0)
         self.observations: dict[int, list[tuple[np.ndarray, float]]] = {}
         self._models: dict[int, tuple[int, ProductKDE, ProductKDE]] = {}  # budget -> (n, l, g)
-        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder)
+        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder, on_exhausted)
 
     # ------------------------------------------------------------------ scheduler callbacks
     def on_result(self, trial_id: int, config: dict[str, Any], resource: int, loss: float) -> None:
@@ -199,10 +238,25 @@ class KDESearcher(Searcher):
             self.on_result(trial_id, config, resource, math.inf)
 
     # ------------------------------------------------------------------------- the model
+    def _set_sizes(self, n: int) -> tuple[int, int]:
+        """(n_good, n_bad) for ``n`` results at a budget (see the module doc)."""
+        m, top = self.min_points_in_model, self.config.top_n_percent
+        n_good = max(m, int(top * n) // 100)
+        if self.hpbandster:
+            return n_good, max(m, int((100 - top) * n) // 100)
+        return n_good, max(m, n - n_good)
+
+    def _usable(self, n: int) -> bool:
+        if not self.hpbandster:
+            return n >= self.min_points_in_model + 2
+        # HpBandSter: disjoint sets, each with more points than dimensions
+        d = self.encoder.dim
+        n_good, n_bad = self._set_sizes(n)
+        return n >= self.min_points_in_model and min(n_good, n) > d and min(n_bad, n - n_good) > d
+
     def model_budget(self) -> int | None:
-        """Largest budget with at least ``min_points_in_model + 2`` results, or None."""
-        enough = [b for b, obs in self.observations.items()
-                  if len(obs) >= self.min_points_in_model + 2]
+        """Largest budget whose results admit a model (see the module doc), or None."""
+        enough = [b for b, obs in self.observations.items() if self._usable(len(obs))]
         return max(enough) if enough else None
 
     def split(self, budget: int) -> tuple[np.ndarray, np.ndarray]:
@@ -212,8 +266,9 @@ class KDESearcher(Searcher):
         losses = np.asarray([loss for _, loss in obs])
         order = np.argsort(losses, kind="stable")
         n = len(obs)
-        n_good = max(self.min_points_in_model, (int(self.config.top_n_percent * n)) // 100)
-        n_bad = max(self.min_points_in_model, n - n_good)
+        n_good, n_bad = self._set_sizes(n)
+        if self.hpbandster:
+            return X[order[:n_good]], X[order[n_good:n_good + n_bad]]
         return X[order[:n_good]], X[order[n - n_bad:]]
 
     def _impute(self, X: np.ndarray) -> np.ndarray:
@@ -255,7 +310,8 @@ class KDESearcher(Searcher):
         good, bad = self.models(budget)
         if self.pool is not None:
             return self._best_candidate(good, bad)
-        candidates = good.sample(self.rng, self.config.num_samples, self.config.bandwidth_factor)
+        candidates = good.sample(self.rng, self.config.num_samples, self.config.bandwidth_factor,
+                                 hpbandster=self.hpbandster)
         candidates = candidates[~self.encoder.is_forbidden(candidates)]
         if len(candidates) == 0:
             return self._random()

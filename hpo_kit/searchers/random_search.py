@@ -23,10 +23,11 @@ class RandomSearcher(Searcher):
     among the candidates not suggested yet instead (see :mod:`hpo_kit.searchers.candidates`).
     """
 
-    def __init__(self, space: ConfigurationSpace, seed: int, candidates: list[dict[str, Any]] | None = None):
+    def __init__(self, space: ConfigurationSpace, seed: int, candidates: list[dict[str, Any]] | None = None,
+                 on_exhausted: str = "repeat"):
         super().__init__(space, seed)
         self.encoder = UnitCubeEncoder(space)
-        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder)
+        self.pool = None if candidates is None else CandidatePool(candidates, self.encoder, on_exhausted)
 
     def suggest(self) -> dict[str, Any]:
         if self.pool is not None:

@@ -25,9 +25,11 @@ How a number in [0, 1] becomes an index into a list of choices is where the two 
   - fc units after an fc layer: ``min(int(a * (hi + 1)), n - 1)`` with ``hi`` the index of the
     previous layer's units: a layer is at most as wide as the one before, except at ``a == 1.0``
     (one step wider).
-  - max-pool: ``int(a * n - 1)``. Truncation toward zero maps all of ``[0, 2/n)`` to the *first*
-    choice, and ``a == 0.0`` gives index -1, which Python wraps to the *last* choice (as does
-    ``a == 1.0``). A pool drawn at exactly 0 therefore has kernel 7, stride 3 and padding 3.
+  - max-pool: ``int(a * n) - 1`` (the truncation comes *before* the ``- 1``). Every
+    ``a in [0, 1/n)`` gives index -1, which Python wraps to the *last* choice, and so does
+    ``a == 1.0`` (index ``n - 1``); choice ``k < n - 1`` owns ``[(k + 1)/n, (k + 2)/n)``. The last
+    choice thus gets ``1/n`` of the range plus the point 1.0, the others ``1/n`` each, but a small
+    ``a`` picks the largest pool: ``a = 0.05`` gives kernel 7, stride 3 and padding 3.
 """
 from __future__ import annotations
 
@@ -118,9 +120,9 @@ def _faithful_indices(kind: str, a: Sequence[float], previous: Sequence[dict[str
         else:
             units = int(a1 * (len(FC_UNITS) - 1))
         return units, int(a2 * (len(FC_BIAS) - 1)), int(a3 * (len(FC_ACTIVATIONS) - 1))
-    # int() truncates toward zero: int(-0.5) == 0, only a == 0.0 gives -1 (wrapping to the end).
-    return (int(a1 * len(POOL_KERNELS) - 1), int(a2 * len(POOL_STRIDES) - 1),
-            int(a3 * len(POOL_PADDINGS) - 1))
+    # The authors' int(a * n) - 1: every a < 1/n gives -1, which wraps to the last choice.
+    return (int(a1 * len(POOL_KERNELS)) - 1, int(a2 * len(POOL_STRIDES)) - 1,
+            int(a3 * len(POOL_PADDINGS)) - 1)
 
 
 def _channels(previous: Sequence[dict[str, Any]]) -> int:

@@ -38,8 +38,8 @@ from hpo_kit.trl_hpo.model import Actor, Critic, StateEncoder, TransformerConfig
 QUIRKS: list[tuple[str, str, str]] = [
     ("state projection W_a, W_p", "random, frozen; shared by all four networks",
      "learned: actor and critic each own one, trained with their losses"),
-    ("choice index from a in [0, 1]", "int(a*(n-1)): last choice only at exactly 1.0; pool int(a*n-1): "
-     "0.0 wraps to the last choice, first choice gets 2/n of the range",
+    ("choice index from a in [0, 1]", "int(a*(n-1)): last choice only at exactly 1.0; pool int(a*n)-1: "
+     "every a < 1/n wraps to the last choice (a = 0.05: kernel 7, stride 3, padding 3)",
      "min(floor(a*n), n-1): equal share for every choice"),
     ("conv filters", "strictly more than the incoming channels (the first conv never has 8)",
      "any of 8..120"),

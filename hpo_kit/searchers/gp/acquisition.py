@@ -59,7 +59,7 @@ def fantasy_posterior(
     # predictive distribution of the pending targets given the data: N(mean_p, S), where
     # S = (K_pp - V^T V) + (noise + jitter) I is also the Schur complement of the grown factor
     Kpz, V = posterior.cross(Z_pending)
-    mean_p = posterior.mean_const + Kpz @ posterior.alpha[:, 0]
+    mean_p = posterior.prior_mean(Z_pending) + Kpz @ posterior.alpha[:, 0]
     K_pp = kernel(kt, Z_pending, Z_pending)
     K_pp[np.diag_indices(p)] += posterior.noise + posterior.jitter
     S = K_pp - V.T @ V

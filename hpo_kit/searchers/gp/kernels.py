@@ -23,6 +23,13 @@ hundred points, so computing them once instead of twice nearly halves the kernel
   resource (epochs, iterations, ...). ``kappa(r + r') - kappa(r) kappa(r')`` is the covariance of
   ``exp(-lambda r)`` and ``exp(-lambda r')`` for ``lambda ~ Gamma(alpha, rate=beta)``, hence
   positive semi-definite.
+
+  The GP's prior mean is a constant by default (``mean="constant"``). ``mean="exp_decay_sum"`` is
+  Syne Tune's MOBSTER model ("exp-decay-sum", ``delta = 0``): the mean of ``gamma * exp(-lambda r)``
+  is added, so the prior mean is ``mu + gamma * kappa(r)`` with the kernel's own ``alpha``, ``beta``
+  and ``gamma = sqrt(gamma^2)``: the prior expects losses to fall with the resource, towards ``mu``.
+  The kernel then provides :meth:`Matern52ExpDecay.mean_offset` and its gradient, which
+  :mod:`gp.model` adds to the constant.
 """
 from __future__ import annotations
 
@@ -191,13 +198,21 @@ class ExpDecayResource:
         return self.gram_and_grad(theta, r)[1](W)
 
 
+MEANS = ("constant", "exp_decay_sum")
+
+
 class Matern52ExpDecay:
     """``Matern52(x) + ExpDecayResource(r)``; inputs are ``[x_1..x_d, r / max_resource]``.
 
-    ``theta = [Matern52 params (d + 1), log alpha, log beta, log gamma^2]``.
+    ``theta = [Matern52 params (d + 1), log alpha, log beta, log gamma^2]``. ``mean``: "constant"
+    or "exp_decay_sum" (see the module doc).
     """
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, mean: str = "constant"):
+        if mean not in MEANS:
+            raise ValueError(f"mean must be one of {list(MEANS)}, got {mean!r}")
+        self.mean = mean
+        self.has_mean_offset = mean == "exp_decay_sum"
         self.dim = dim
         self.matern = Matern52(dim)
         self.resource = ExpDecayResource()
@@ -230,3 +245,24 @@ class Matern52ExpDecay:
 
     def grad_contract(self, theta: np.ndarray, X: np.ndarray, W: np.ndarray) -> np.ndarray:
         return self.gram_and_grad(theta, X)[1](W)
+
+    def mean_offset(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """``gamma * kappa(r)`` at the rows of ``X`` (zeros for the constant mean)."""
+        if not self.has_mean_offset:
+            return np.zeros(len(X))
+        alpha, beta, gamma2 = np.exp(self._split(theta)[1])
+        return math.sqrt(gamma2) * ExpDecayResource._kappa(X[:, self.dim], alpha, beta)
+
+    def mean_offset_grad(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """``d mean_offset / d theta``, shape ``(len(X), n_params)``."""
+        G = np.zeros((len(X), self.n_params))
+        if not self.has_mean_offset:
+            return G
+        alpha, beta, gamma2 = np.exp(self._split(theta)[1])
+        r = X[:, self.dim]
+        m = math.sqrt(gamma2) * ExpDecayResource._kappa(r, alpha, beta)
+        base = self.matern.n_params
+        G[:, base] = m * alpha * (math.log(beta) - np.log(r + beta))   # d / d log alpha
+        G[:, base + 1] = m * alpha * r / (r + beta)                    # d / d log beta
+        G[:, base + 2] = 0.5 * m                                       # d / d log gamma^2
+        return G

@@ -1,4 +1,8 @@
-"""Exact GP regression: constant mean, Gaussian noise, type-II maximum likelihood.
+"""Exact GP regression: constant mean (plus the kernel's mean offset, if any), Gaussian noise,
+type-II maximum likelihood.
+
+The prior mean is ``theta[-2]`` plus ``kernel.mean_offset(kt, X)`` for kernels that define one
+(``has_mean_offset``: the exp-decay-sum mean of MOBSTER, see :mod:`kernels`).
 
 The full parameter vector is ``theta = [kernel params..., mean, log noise_variance]`` (kernel
 params in log space, see :mod:`kernels`). :func:`fit_hyperparameters` maximises the log marginal
@@ -112,6 +116,14 @@ def default_theta(kernel: Any) -> np.ndarray:
     return np.concatenate([kernel.default_theta(), [0.0, math.log(1e-2)]])
 
 
+def prior_mean(kernel: Any, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The GP's prior mean at the rows of ``X``: the constant, plus the kernel's offset if it has one."""
+    mean = np.full(len(X), float(theta[-2]))
+    if getattr(kernel, "has_mean_offset", False):
+        mean += kernel.mean_offset(theta[: kernel.n_params], X)
+    return mean
+
+
 def neg_log_marginal_likelihood(
     theta: np.ndarray, kernel: Any, X: np.ndarray, y: np.ndarray
 ) -> tuple[float, np.ndarray]:
@@ -125,7 +137,8 @@ def neg_log_marginal_likelihood(
         L = cholesky_with_jitter(K)
     except np.linalg.LinAlgError:
         return 1e25, np.zeros_like(theta)  # tell L-BFGS-B this region is terrible
-    resid = y - mean
+    offset = getattr(kernel, "has_mean_offset", False)
+    resid = y - mean - (kernel.mean_offset(kt, X) if offset else 0.0)
     alpha = cho_solve_lower(L, resid)
     nll = 0.5 * resid @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
     # d(-lml)/dtheta_j = -0.5 tr((alpha alpha^T - K^-1) dK/dtheta_j)
@@ -136,6 +149,8 @@ def neg_log_marginal_likelihood(
     W = np.outer(alpha, alpha) - Kinv
     grad = np.empty_like(theta)
     grad[: kernel.n_params] = -0.5 * grad_contract(W)
+    if offset:  # d nll / d theta_j of the mean part: -alpha^T d mean / d theta_j
+        grad[: kernel.n_params] -= kernel.mean_offset_grad(kt, X).T @ alpha
     grad[-2] = -alpha.sum()
     grad[-1] = -0.5 * noise * np.trace(W)
     return float(nll), grad
@@ -243,7 +258,11 @@ class GPPosterior:
         if L.shape != (len(X), len(X)):
             raise ValueError(f"L must have shape ({len(X)}, {len(X)}), got {L.shape}")
         self.L, self.jitter = L, jitter
-        self.alpha = cho_solve_lower(self.L, self.Y - self.mean_const)
+        self.alpha = cho_solve_lower(self.L, self.Y - self.prior_mean(X)[:, None])
+
+    def prior_mean(self, Xs: np.ndarray) -> np.ndarray:
+        """The prior mean at the rows of ``Xs`` (see :func:`prior_mean`)."""
+        return prior_mean(self.kernel, self.theta, Xs)
 
     def cross(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(Ks, V)``: ``Ks = K(Xs, X)`` ``(m, n)`` and ``V = L^-1 Ks^T`` ``(n, m)``."""
@@ -266,7 +285,7 @@ class GPPosterior:
         for start in range(0, m, block):
             rows = slice(start, min(start + block, m))
             Ks, V = self.cross(Xs[rows])
-            mean[rows] = self.mean_const + Ks @ self.alpha
+            mean[rows] = self.prior_mean(Xs[rows])[:, None] + Ks @ self.alpha
             var[rows] = self.kernel.diag(self._kt, Xs[rows]) - np.einsum("ij,ij->j", V, V)
         np.maximum(var, 1e-12, out=var)
         return (mean[:, 0] if self._squeeze else mean), var
@@ -274,6 +293,6 @@ class GPPosterior:
     def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean ``(m,)`` (first target column) and full covariance ``(m, m)``."""
         Ks, V = self.cross(Xs)
-        mean = self.mean_const + Ks @ self.alpha[:, 0]
+        mean = self.prior_mean(Xs) + Ks @ self.alpha[:, 0]
         cov = self.kernel(self._kt, Xs, Xs) - V.T @ V
         return mean, 0.5 * (cov + cov.T)
