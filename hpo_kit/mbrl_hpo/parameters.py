@@ -1,0 +1,48 @@
+"""Rules between notebook 02's parameters (see hpo_kit/parameter_rules.py)."""
+from __future__ import annotations
+
+import math
+
+from hpo_kit import parameter_rules as rules
+
+
+def check(values: dict) -> list[str]:
+    problems = rules.not_empty(values, "tasks")
+    problems += _known(values)
+    problems += rules.ordered(values, "min_model_data", "model_window")
+    problems += rules.ordered(values, "batch_episodes", "n_episodes")
+    if values.get("delta_values") and "delta" in values and not min(values["delta_values"]) < values["delta"]:
+        problems.append(f"delta_values = {values['delta_values']!r} must contain a value below delta = "
+                        f"{values['delta']!r}: the delta claims compare delta with the smallest one; add a smaller "
+                        "delta, or leave delta_values empty to skip the sweep")
+    cap = values.get("max_n_estimators", 0)
+    if 0 < cap < 50:
+        problems.append(f"max_n_estimators = {cap} is below the space's lower bound 50: every configuration would "
+                        "train the same number of rounds; use >= 50, or 0 for no cap")
+    return problems
+
+
+def _known(values: dict) -> list[str]:
+    """Task, order and baseline names must exist (checked before any data is loaded)."""
+    problems = []
+    from hpo_kit.mbrl_hpo.experiment import BASELINES
+    from hpo_kit.mbrl_hpo.searcher import GENERIC_ORDERS, XGB_ORDERS
+
+    try:
+        from hpo_kit.tasks import TASKS
+    except ImportError:  # pragma: no cover - the registry ships with the kit
+        TASKS = {}
+    bad = [t for t in values.get("tasks", []) if TASKS and t not in TASKS]
+    if bad:
+        problems.append(f"tasks {bad} are not in the task registry; allowed: {sorted(TASKS)}")
+    bad = [o for o in values.get("orders", []) if o not in (*XGB_ORDERS, *GENERIC_ORDERS)]
+    if bad:
+        problems.append(f"orders {bad} are unknown; allowed: {[*XGB_ORDERS, *GENERIC_ORDERS]}")
+    bad = [b for b in values.get("baselines", []) if b not in BASELINES]
+    if bad:
+        problems.append(f"baselines {bad} are unknown; allowed: {list(BASELINES)}")
+    for name in ("delta", *[f"delta_values[{i}]" for i in range(len(values.get("delta_values", [])))]):
+        v = values.get("delta") if name == "delta" else values["delta_values"][int(name[13:-1])]
+        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            problems.append(f"{name} = {v!r} must be a number > 0 (unbounded model use is the 'unbounded' switch)")
+    return problems

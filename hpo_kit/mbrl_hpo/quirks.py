@@ -1,0 +1,35 @@
+"""What the paper leaves open, and the kit's named default for each (shown in notebook 02)."""
+from __future__ import annotations
+
+#: (topic, what the paper states, the kit's choice)
+QUIRKS: list[tuple[str, str, str]] = [
+    ("agent state", "the previous step's (mu, sigma); first state (0, 1)",
+     "as stated; hence the n distributions do not depend on sampled values (one forward pass per policy version)"),
+    ("sampling", "N(tanh-adjusted mu, sigma), squashed into (-1, 1)",
+     "z ~ N(tanh(raw mu), softplus(raw sigma) + sigma_min); a = tanh(z); u = (a + 1) / 2"),
+    ("sigma floor", "not stated", "sigma_min = 0.05 (AgentConfig.sigma_min)"),
+    ("rescaling", "log ranges in log space, integers rounded, categoricals by bins",
+     "the kit's unit-cube convention (hpo_kit.spaces): integers in equal bins, log integers rounded in log space"),
+    ("hyperparameter orders", "three XGBoost orders compared (Tables 6-7)",
+     "not verified: 'listed' (the space table's order), 'reversed', 'grouped' (rounds and step size first)"),
+    ("RL-DOC inputs", "n standard-normal inputs", "drawn once per agent from its seed (a fixed state)"),
+    ("RL-DOC network", "not stated", "MLP with lstm_layers x lstm_units tanh layers (the SDP's capacity)"),
+    ("PPO clip / epochs", "PPO, learning rate 0.007", "clip 0.2, 4 epochs on the whole batch, Adam, grad norm 1"),
+    ("batch of episodes", "not stated", "AgentConfig.batch_episodes real evaluations per update (profile parameter)"),
+    ("advantage baseline", "not stated (no critic named)", "batch-mean reward, divided by the batch s.d."),
+    ("entropy bonus", "not stated", "0 (AgentConfig.entropy_coef)"),
+    ("reward", "validation accuracy at the last step, gamma = 1", "-validation loss (= accuracy - 1): same advantages"),
+    ("failed evaluation", "not discussed", "the worst reward seen so far (dropped while none); the agent never crashes"),
+    ("reward model F", "a learned regressor on D_F", "random forest, 100 trees, seeded, one thread, on the unit-cube encoding"),
+    ("T (size of D_F)", "the last T real samples", "ModelConfig.model_window = 50"),
+    ("first model phase", "not stated", "after ModelConfig.min_model_data real evaluations"),
+    ("policy distance", "a distance between the phase's start and current policy",
+     "mean per-step KL(start || now) of the step Gaussians (swappable: max_kl, mean_shift)"),
+    ("model phase length", "while the distance stays below delta",
+     "the update that crosses delta is kept; at most max_model_updates per phase (the only limit if unbounded)"),
+    ("model-phase batch", "not stated", "ModelConfig.model_batch_episodes episodes per model update"),
+    ("budget of the baselines", "same number of evaluations",
+     "n_episodes full-fidelity evaluations; Hyperband / BOHB the same total resource (fractions of the training set)"),
+    ("accuracy reported", "accuracy", "test accuracy of the incumbent chosen by validation accuracy"),
+    ("n_estimators", "50-1200", "searched in 50-1200; a profile may cap the rounds trained (max_n_estimators, stated)"),
+]
