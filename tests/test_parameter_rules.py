@@ -28,6 +28,10 @@ CASES = [
     ("01_trl_hpo_mnist", {"n_train_final": 59000, "n_val": 2000}, ["n_train_final (59,000) + n_val (2,000)"]),
     ("01_trl_hpo_mnist", {"methods": []}, ["methods is empty"]),
     ("01_trl_hpo_mnist", {"methods": ["random", "random"]}, ["['random'] more than once"]),
+    ("02_mbrl_hpo_ablations", {"tasks": []}, ["tasks is empty"]),
+    ("02_mbrl_hpo_ablations", {"tasks": ["xgb_nosuch"]}, ["['xgb_nosuch'] are not in the task registry"]),
+    ("02_mbrl_hpo_ablations", {"batch_episodes": 64, "n_episodes": 8}, ["batch_episodes = 64 and n_episodes = 8"]),
+    ("02_mbrl_hpo_ablations", {"delta": 0.1, "delta_values": [0.4, 0.9]}, ["must contain a value below delta = 0.1"]),
     ("03_bohb_joint_nas_hpo", {"min_budget": 27, "max_budget": 9}, ["min_budget = 27 and max_budget = 9", "<="]),
     ("03_bohb_joint_nas_hpo", {"dataset": "cifar10", "n_train": 49900, "n_val": 300}, ["CIFAR-10's training set has 50,000"]),
     ("03_bohb_joint_nas_hpo", {"backend": "sequential", "n_workers": 2}, ["backend = 'sequential'"]),
@@ -37,6 +41,8 @@ CASES = [
     ("04_abohb_stopping_vs_promotion", {"live_n_train": 59500, "live_n_val": 1000}, ["live_n_train (59,500) + live_n_val (1,000)"]),
     ("04_abohb_stopping_vs_promotion", {"live_backend": "sequential", "live_workers": 4}, ["live_backend = 'sequential'", "live_workers = 4"]),
     ("04_abohb_stopping_vs_promotion", {"dask_address": "nohost:port"}, ["dask_address = 'nohost:port'"]),
+    ("05_generative_hpo_hpob", {"methods": []}, ["methods is empty"]),
+    ("05_generative_hpo_hpob", {"methods": ["random", "random", "gen_vae_faithful"]}, ["['random'] more than once"]),
 ]
 
 
