@@ -40,6 +40,7 @@ CASES = [
     ("04_abohb_stopping_vs_promotion", {"min_resource": 30, "max_resource": 81, "eta": 3}, ["below min_resource * eta = 30 * 3 = 90"]),
     ("04_abohb_stopping_vs_promotion", {"live_n_train": 59500, "live_n_val": 1000}, ["live_n_train (59,500) + live_n_val (1,000)"]),
     ("04_abohb_stopping_vs_promotion", {"live_backend": "sequential", "live_workers": 4}, ["live_backend = 'sequential'", "live_workers = 4"]),
+    ("04_abohb_stopping_vs_promotion", {"gp_max_fit_points": 1}, ["gp_max_fit_points = 1"]),
     ("04_abohb_stopping_vs_promotion", {"dask_address": "nohost:port"}, ["dask_address = 'nohost:port'"]),
     ("05_generative_hpo_hpob", {"methods": []}, ["methods is empty"]),
     ("05_generative_hpo_hpob", {"methods": ["random", "random", "gen_vae_faithful"]}, ["['random'] more than once"]),

@@ -7,6 +7,7 @@ from hpo_kit import parameter_rules as rules
 def check(values: dict) -> list[str]:
     problems = (rules.not_empty(values, "methods", "n_workers", "target_quantiles")
                 + _two_rungs_at_least(values)
+                + _fit_points(values)
                 + rules.images_fit(values, ["live_n_train", "live_n_val"], "live_n_test")
                 + rules.backend_and_workers(values, "live_backend", "live_workers")
                 + _benchmark_files(values))
@@ -35,3 +36,11 @@ def _two_rungs_at_least(values: dict) -> list[str]:
     return [f"max_resource = {high} is below min_resource * eta = {low} * {eta} = {low * eta}: the schedulers "
             "would have a single rung, where stopping and promotion are the same method; raise max_resource "
             "or lower min_resource or eta"]
+
+
+def _fit_points(values: dict) -> list[str]:
+    n = values.get("gp_max_fit_points", 0)
+    if 0 < n < 2:
+        return [f"gp_max_fit_points = {n}: a GP's hyperparameters need at least 2 observations; use 0 (the "
+                "searcher's default) or >= 2"]
+    return []
