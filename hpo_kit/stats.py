@@ -33,7 +33,7 @@ from scipy import stats as sps
 from hpo_kit.validation import check_int
 
 __all__ = ["Estimate", "mean_ci", "paired_mean_ci", "welch_ci", "shift_ci", "spearman_ci", "proportion_ci",
-           "percentile_ci", "bootstrap_se_ci", "holm", "mean_and_se", "finite", "check_level", "check_int"]
+           "percentile_ci", "median_ci", "bootstrap_se_ci", "holm", "mean_and_se", "finite", "check_level", "check_int"]
 
 
 # ------------------------------------------------------------------------------ validation
@@ -164,6 +164,31 @@ def welch_ci(a: Any, b: Any, level: float = 0.9) -> Estimate:
     half = float(sps.t.ppf(0.5 + level / 2, dof)) * se
     p = float(2 * sps.t.sf(abs(d) / se, dof))
     return Estimate(d, d - half, d + half, level, n, "Welch t", scale=se * math.sqrt(n), p_value=p)
+
+
+def median_ci(values: Sequence[float], level: float) -> Estimate:
+    """Median with the exact distribution-free (sign-test) interval; infinite values allowed.
+
+    The interval is [x_(k), x_(n+1-k)] with k the largest integer such that
+    P(Binomial(n, 1/2) <= k - 1) <= (1 - level) / 2, so its coverage is at least ``level`` for any
+    continuous distribution. The p-value is the two-sided sign test of median 0.
+    """
+    level = check_level(level)
+    x = np.asarray(values, dtype=float)
+    x = np.sort(x[~np.isnan(x)])
+    n = len(x)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, level, 0, "median, sign test")
+    tail = (1 - level) / 2
+    # k = how many order statistics P(B <= j) <= tail leaves out at each end, j = 0..n-1
+    k = int(np.sum(sps.binom.cdf(np.arange(n), n, 0.5) <= tail))
+    low, high = (x[k - 1], x[n - k]) if k >= 1 else (-math.inf, math.inf)
+    nonzero = x[x != 0]
+    p = float(sps.binomtest(int((nonzero > 0).sum()), len(nonzero)).pvalue) if len(nonzero) else 1.0
+    fin = x[np.isfinite(x)]
+    spread = (np.subtract(*np.quantile(fin, [0.75, 0.25])) / 1.349) if len(fin) > 1 else math.nan
+    return Estimate(float(np.median(x)), float(low), float(high), level, n, "median, sign test",
+                    scale=1.2533 * float(spread), p_value=p)
 
 
 # ------------------------------------------------------------------------------ shifts

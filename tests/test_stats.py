@@ -108,3 +108,17 @@ def test_estimate_scaling():
     assert math.isclose(pts.value, 2.0) and math.isclose(pts.low, 100 * e.low)
     with pytest.raises(ValueError):
         e.scaled(-1)
+
+
+def test_median_ci_covers_the_median_at_least_at_its_level_and_allows_infinite_values():
+    from hpo_kit.stats import median_ci
+
+    rng = np.random.default_rng(3)
+    hits = 0
+    for _ in range(400):
+        x = rng.exponential(1.0, 15)  # skewed; true median ln 2
+        e = median_ci(x, 0.9)
+        hits += e.low <= np.log(2) <= e.high
+    assert hits / 400 >= 0.87
+    with_inf = median_ci([1.0, 2.0, 3.0, np.inf, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], 0.9)
+    assert np.isfinite(with_inf.low) and with_inf.value == 5.5

@@ -30,7 +30,7 @@ from scipy import stats as sps
 
 from hpo_kit import stats
 from hpo_kit.claims import FAILS, HOLDS, INCONCLUSIVE, UNMEASURED, Claim, ClaimRow, decide, require_columns
-from hpo_kit.stats import Estimate
+from hpo_kit.stats import Estimate, median_ci
 
 SOURCE = "Wu, Chen, Liu, Neurocomputing 409 (2020)"
 NOT_VERIFIED = "figure not verified (no public code; article not accessible to the kit)"
@@ -43,31 +43,6 @@ RUN_COLUMNS = ("task", "method", "label", "seed", "accuracy")
 
 
 # ------------------------------------------------------------------------------ estimates
-def median_ci(values: Sequence[float], level: float) -> Estimate:
-    """Median with the exact distribution-free (sign-test) interval; infinite values allowed.
-
-    The interval is [x_(k), x_(n+1-k)] with k the largest integer such that
-    P(Binomial(n, 1/2) <= k - 1) <= (1 - level) / 2, so its coverage is at least ``level`` for any
-    continuous distribution. The p-value is the two-sided sign test of median 0.
-    """
-    level = stats.check_level(level)
-    x = np.asarray(values, dtype=float)
-    x = np.sort(x[~np.isnan(x)])
-    n = len(x)
-    if n == 0:
-        return Estimate(math.nan, math.nan, math.nan, level, 0, "median, sign test")
-    tail = (1 - level) / 2
-    # k = how many order statistics P(B <= j) <= tail leaves out at each end, j = 0..n-1
-    k = int(np.sum(sps.binom.cdf(np.arange(n), n, 0.5) <= tail))
-    low, high = (x[k - 1], x[n - k]) if k >= 1 else (-math.inf, math.inf)
-    nonzero = x[x != 0]
-    p = float(sps.binomtest(int((nonzero > 0).sum()), len(nonzero)).pvalue) if len(nonzero) else 1.0
-    fin = x[np.isfinite(x)]
-    spread = (np.subtract(*np.quantile(fin, [0.75, 0.25])) / 1.349) if len(fin) > 1 else math.nan
-    return Estimate(float(np.median(x)), float(low), float(high), level, n, "median, sign test",
-                    scale=1.2533 * float(spread), p_value=p)
-
-
 def _paired(runs: pd.DataFrame, label_a: str, label_b: str, column: str = "accuracy") -> tuple[np.ndarray, np.ndarray]:
     """Values of ``column`` for two labels on the (task, seed) pairs both have."""
     labels = runs.label.to_numpy()
