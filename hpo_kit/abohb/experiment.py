@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -204,12 +204,9 @@ def simulate_grid(settings: SimulationSettings, methods: list[str], n_workers: l
         for m, w, s in wrap(tasks, desc=desc, total=len(tasks)):
             paths[(m, w, s)] = simulate_one(settings, m, w, s, root)
     else:
-        import multiprocessing
+        from hpo_kit.parallel import process_pool
 
-        # forkserver/spawn: a forked Jupyter kernel with torch loaded is not safe to compute in.
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
-        with ProcessPoolExecutor(max_workers=n_processes, mp_context=context, initializer=_limit_threads) as pool:
+        with process_pool(n_processes) as pool:
             futures = {pool.submit(simulate_one, settings, m, w, s, str(root)): (m, w, s) for m, w, s in tasks}
             for future in wrap(as_completed(futures), desc=desc, total=len(tasks)):
                 paths[futures[future]] = future.result()

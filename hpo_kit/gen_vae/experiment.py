@@ -17,7 +17,7 @@ import json
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -290,9 +290,10 @@ def run_experiment(handler: Any, cfg: ExperimentConfig, out_dir: str | Path, *, 
             if bar is not None:
                 bar.update(1)
     else:
-        import multiprocessing as mp
+        from hpo_kit.parallel import process_pool
 
-        with ProcessPoolExecutor(max_workers=cfg.n_workers, mp_context=mp.get_context("fork")) as pool:
+        # fork: the workers read the handler and its tasks from _STATE without pickling them
+        with process_pool(cfg.n_workers, "fork") as pool:
             futures = {pool.submit(_run_one, *job[:3]): job for job in todo}
             for fut in as_completed(futures):
                 store(futures[fut], *fut.result())

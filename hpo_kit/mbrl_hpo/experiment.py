@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -281,10 +281,10 @@ def run_all(specs: Sequence[RunSpec], settings: ExperimentSettings, root: str | 
             if bar is not None:
                 bar.update(1)
     else:
-        import multiprocessing as mp
+        from hpo_kit.parallel import process_pool
 
         # spawn: a clean interpreter per worker (no forked torch / BLAS thread state from the kernel)
-        with ProcessPoolExecutor(max_workers=n_processes, mp_context=mp.get_context("spawn")) as pool:
+        with process_pool(n_processes, "spawn") as pool:
             futures = [pool.submit(_run_one_star, job) for job in jobs]
             for future in as_completed(futures):
                 i, row, curve = future.result()
