@@ -14,17 +14,25 @@ from concurrent.futures import ProcessPoolExecutor
 START_METHODS = ("forkserver", "spawn", "fork")
 
 
+def limit_threads() -> None:
+    """One torch thread (intra- and inter-op, and OpenMP through the environment) and one BLAS thread."""
+    from hpo_kit.train.threads import limit_torch_threads
+
+    limit_torch_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the kit
+        pass
+
+
 def _init_worker(owner_pid: int) -> None:
     from hpo_kit.backends.local import die_with_parent, limit_threads_in_this_process
 
     die_with_parent(owner_pid)
-    limit_threads_in_this_process()
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)  # BLAS pools already loaded (numpy, scipy)
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the kit
-        pass
+    limit_threads_in_this_process()  # the environment first, before anything imports torch
+    limit_threads()
 
 
 def process_pool(n_processes: int, start_method: str | None = None) -> ProcessPoolExecutor:

@@ -19,6 +19,8 @@ frames simulated directly (``tests/test_claims_abohb.py``).
 """
 from __future__ import annotations
 
+from hpo_kit.parallel import limit_threads
+
 import math
 import os
 from concurrent.futures import as_completed
@@ -128,19 +130,6 @@ def method_options(settings: SimulationSettings, method: str) -> dict[str, Any]:
     return options
 
 
-def _limit_threads() -> None:
-    """One thread for torch and for numpy's BLAS: processes share two cores."""
-    from hpo_kit.train.threads import limit_torch_threads
-
-    limit_torch_threads(1)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn/scipy stacks
-        pass
-
-
 def run_dir_of(root: Path, method: str, n_workers: int, seed: int) -> Path:
     return Path(root) / f"{method}_w{n_workers}_s{seed}"
 
@@ -153,7 +142,7 @@ def simulate_one(settings: SimulationSettings, method: str, n_workers: int, seed
     from hpo_kit.stopping import StopCriteria
     from hpo_kit.tuner import run_hpo
 
-    _limit_threads()
+    limit_threads()
     table = load_benchmark(settings)
     objective = TabularObjective(table, min_resource=1)
     options = method_options(settings, method)

@@ -39,10 +39,10 @@ CONVENTIONS = ("rung", "epoch")
 
 
 def check_convention(convention: str) -> str:
-    if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be 'rung' (results at the end of each job) or 'epoch' (every epoch "
-                         f"reported, info_epoch_errors), got {convention!r}")
-    return convention
+    from hpo_kit.validation import check_choice
+
+    return check_choice("convention", convention, CONVENTIONS,
+                        "rung: results at the end of each job; epoch: every epoch reported, info_epoch_errors")
 
 
 def _epoch_rows(rows: pd.DataFrame, min_resource: int, test_column: str) -> pd.DataFrame:

@@ -27,6 +27,8 @@ Results of many runs are ``{space: {dataset: {seed: [incumbents]}}}``, the layou
 """
 from __future__ import annotations
 
+from hpo_kit.validation import check_int
+
 import gzip
 import json
 import math
@@ -85,9 +87,7 @@ def _check_name(kind: str, value: object, allowed: Iterable[str]) -> str:
 
 
 def _check_trials(n_trials: object) -> int:
-    if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 0:
-        raise ValueError(f"n_trials must be an integer >= 0, got {n_trials!r}")
-    return int(n_trials)
+    return check_int("n_trials", n_trials, 0)
 
 
 def _check_method(method: object) -> Callable:

@@ -27,6 +27,8 @@ Frames (one row per run; ``curves`` one row per finished evaluation):
 """
 from __future__ import annotations
 
+from hpo_kit.parallel import limit_threads
+
 import math
 import os
 import warnings
@@ -172,18 +174,6 @@ def plan_runs(tasks: Sequence[str], seeds: Sequence[int], *, compare_doc: bool =
 
 
 # ------------------------------------------------------------------------------ one run
-def _limit_threads() -> None:
-    from hpo_kit.train.threads import limit_torch_threads
-
-    limit_torch_threads(1)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        pass
-
-
 def build_scheduler(spec: RunSpec, task: Any, settings: ExperimentSettings):
     """The scheduler (with its searcher) of one run, and the stop criteria of its budget."""
     from hpo_kit.schedulers.fifo import FIFOScheduler
@@ -221,7 +211,7 @@ def run_one(spec: RunSpec, settings: ExperimentSettings, root: str | Path) -> tu
     from hpo_kit.trial import trial_seed
     from hpo_kit.tuner import run_hpo
 
-    _limit_threads()
+    limit_threads()
     task = get_task(spec.task, spec.seed, **settings.options_for(spec.task))
     row: dict[str, Any] = {"task": spec.task, "method": spec.method, "label": spec.label, "seed": spec.seed,
                            "order": spec.order if spec.method in AGENTS else "", "delta": spec.delta,

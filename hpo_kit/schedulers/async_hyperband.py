@@ -39,6 +39,8 @@ failure, so model-based searchers (A-BOHB) can treat running jobs as pending.
 """
 from __future__ import annotations
 
+from hpo_kit.validation import check_choice
+
 import bisect
 import math
 from collections import deque
@@ -127,10 +129,8 @@ class AsynchronousHyperband(Scheduler):
         check_resources(min_resource, max_resource, eta)
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-        if promotion_rule not in PROMOTION_RULES:
-            raise ValueError(f"promotion_rule must be one of {list(PROMOTION_RULES)} (ASHA's floor(n/eta) or "
-                             f"Syne Tune's interpolated quantile), got {promotion_rule!r}")
-        self.promotion_rule = promotion_rule
+        self.promotion_rule = check_choice("promotion_rule", promotion_rule, PROMOTION_RULES,
+                                           "ASHA's floor(n/eta) or Syne Tune's interpolated quantile")
         levels = rung_levels(min_resource, max_resource, eta)
         if isinstance(brackets, bool) or not isinstance(brackets, int) or not 1 <= brackets <= len(levels):
             raise ValueError(

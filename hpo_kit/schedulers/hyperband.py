@@ -95,10 +95,10 @@ BRACKET_RULES = ("li", "hpbandster")
 
 
 def check_bracket_rule(rule: str) -> str:
-    if rule not in BRACKET_RULES:
-        raise ValueError(f"bracket_rule must be one of {list(BRACKET_RULES)} (Li et al.'s ceiling or "
-                         f"HpBandSter's floor, see hpo_kit.schedulers.hyperband), got {rule!r}")
-    return rule
+    from hpo_kit.validation import check_choice
+
+    return check_choice("bracket_rule", rule, BRACKET_RULES,
+                        "Li et al.'s ceiling or HpBandSter's floor, see hpo_kit.schedulers.hyperband")
 
 
 def hyperband_brackets(min_resource: int, max_resource: int, eta: int = 3, rule: str = "li") -> list[Bracket]:

@@ -28,10 +28,9 @@ ON_EXHAUSTED = ("repeat", "stop")
 
 
 def check_on_exhausted(value: Any) -> str:
-    if value not in ON_EXHAUSTED:
-        raise ValueError(f"on_exhausted must be one of {list(ON_EXHAUSTED)} (what a run does once every "
-                         f"candidate has been tried), got {value!r}")
-    return value
+    from hpo_kit.validation import check_choice
+
+    return check_choice("on_exhausted", value, ON_EXHAUSTED, "what a run does once every candidate has been tried")
 
 
 class CandidatesExhausted(RuntimeError):

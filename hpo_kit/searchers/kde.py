@@ -58,6 +58,8 @@ instead of over draws from ``l``.
 """
 from __future__ import annotations
 
+from hpo_kit.validation import check_choice
+
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -98,8 +100,7 @@ class KDEConfig:
     mode: str = "kit"
 
     def validate(self) -> None:
-        if self.mode not in KDE_MODES:
-            raise ValueError(f"mode must be one of {list(KDE_MODES)}, got {self.mode!r}")
+        check_choice("mode", self.mode, KDE_MODES)
         m = self.min_points_in_model
         if m is not None and (not isinstance(m, int) or m < 1):
             raise ValueError(f"min_points_in_model must be None or an integer >= 1, got {m!r}")

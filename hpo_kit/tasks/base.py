@@ -26,6 +26,8 @@ train + validation (that would change the model the validation score belongs to)
 """
 from __future__ import annotations
 
+from hpo_kit import validation
+
 import numbers
 import os
 from dataclasses import dataclass, field
@@ -109,6 +111,4 @@ def check_choice(task: str, name: str, value: Any, allowed: tuple[Any, ...]) -> 
 
 
 def check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    return int(seed)
+    return validation.check_int("seed", seed, 0)
