@@ -198,3 +198,16 @@ def test_shipped_shards_load_and_targets_lie_near_the_best():
     best, q01 = final.min(), np.quantile(final, 0.01)
     # the 1 % target is within 1 point of the best 81-epoch error (validation noise is ~0.5 points)
     assert q01 - best <= 0.01
+
+
+def test_shards_measured_side_by_side_equal_the_sequential_measurement(tmp_path, splits):
+    sequential, parallel = tmp_path / "sequential", tmp_path / "parallel"
+    assert ml.measure_shards(small(), sequential, splits=splits, data=DATA, log=quiet) == [0, 1, 2]
+    written = ml.measure_shards(small(), parallel, splits=splits, data=DATA, log=quiet, n_processes=2)
+    assert sorted(written) == [0, 1, 2]
+    for k in range(3):
+        with np.load(ml.shard_path(sequential, k)) as a, np.load(ml.shard_path(parallel, k)) as b:
+            for name in ("rows", "X", "val_wrong", "test_wrong"):
+                np.testing.assert_array_equal(a[name], b[name])
+    with pytest.raises(ValueError, match="n_processes must be an integer >= 1"):
+        ml.measure_shards(small(), parallel, splits=splits, data=DATA, log=quiet, n_processes=0)

@@ -272,12 +272,14 @@ def finished_shards(folder: Path | str, settings: ShardSettings) -> list[int]:
 
 def measure_shards(settings: ShardSettings, folder: Path | str, splits=None, data: dict[str, Any] | None = None,
                    max_shards: int | None = None, max_minutes: float | None = None,
-                   log=print) -> list[int]:
+                   log=print, n_processes: int = 1) -> list[int]:
     """Measure the missing shards in order (resume: finished shards are never redone).
 
     ``splits=None`` loads full MNIST (no fallback sample) with the settings' sizes; ``data`` is the
     data's identity for the manifest (default: :func:`mnist_identity`). Stops after ``max_shards``
     new shards or after the shard during which ``max_minutes`` passed. Returns the shards written.
+    ``n_processes > 1`` measures that many shards side by side, one thread per process; this process
+    keeps the folder's lock and writes every shard, so a shard file is still either absent or complete.
     """
     from hpo_kit.train.threads import ensure_threads_limited
 
@@ -286,6 +288,8 @@ def measure_shards(settings: ShardSettings, folder: Path | str, splits=None, dat
         raise ValueError(f"max_minutes must be None or a number > 0, got {max_minutes!r}")
     if max_shards is not None and (isinstance(max_shards, bool) or not isinstance(max_shards, int) or max_shards < 1):
         raise ValueError(f"max_shards must be None or an integer >= 1, got {max_shards!r}")
+    if isinstance(n_processes, bool) or not isinstance(n_processes, int) or n_processes < 1:
+        raise ValueError(f"n_processes must be an integer >= 1, got {n_processes!r}")
     folder = Path(folder)
     manifest_path = folder / MANIFEST
     if manifest_path.exists():  # refuse other settings before loading any data
@@ -312,21 +316,61 @@ def measure_shards(settings: ShardSettings, folder: Path | str, splits=None, dat
     log(f"{NAME}: {len(done)} of {settings.n_shards} shards present in {folder.name}/, {len(todo)} to measure")
     written: list[int] = []
     started = time.perf_counter()
-    for k in todo:
-        t0, c0 = time.perf_counter(), time.process_time()
-        arrays, meta = measure_shard(settings, k, splits, X)
+
+    def finish(k: int, arrays: dict[str, np.ndarray], meta: dict, wall: float) -> bool:
+        """Write shard ``k``; True when the run should stop starting new shards."""
         _write_shard(shard_path(folder, k), arrays, meta)
         written.append(k)
         log(f"{NAME}: shard {k} written ({len(done) + len(written)} of {settings.n_shards}); "
-            f"{time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU, "
+            f"{wall:.0f} s wall, {meta['process_cpu_seconds']:.0f} s CPU, "
             f"training CPU {float(arrays['epoch_cpu_time'].sum()):.0f} s; best final validation error "
             f"{arrays['val_wrong'][:, -1].min() / settings.n_val:.4f}")
-        if max_shards is not None and len(written) >= max_shards:
-            break
-        if max_minutes is not None and time.perf_counter() - started >= 60.0 * max_minutes:
-            break
-    lock.close()
+        return ((max_shards is not None and len(written) >= max_shards)
+                or (max_minutes is not None and time.perf_counter() - started >= 60.0 * max_minutes))
+
+    try:
+        if n_processes == 1:
+            for k in todo:
+                t0 = time.perf_counter()
+                arrays, meta = measure_shard(settings, k, splits, X)
+                if finish(k, arrays, meta, time.perf_counter() - t0):
+                    break
+        else:
+            _measure_in_parallel(settings, todo, splits, X, n_processes, finish, max_shards)
+    finally:
+        lock.close()
     return written
+
+
+def _measure_in_parallel(settings, todo, splits, X, n_processes, finish, max_shards) -> None:
+    """Keep ``n_processes`` shards in flight; write each as it finishes (in any order: the loader reads
+    the finished prefix, and a later run fills the gaps)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from hpo_kit.parallel import process_pool
+
+    queue = list(todo)
+    if max_shards is not None:
+        queue = queue[:max_shards]
+    with process_pool(min(n_processes, max(len(queue), 1))) as pool:
+        running = {}
+        stop = False
+        try:
+            while queue or running:
+                while queue and not stop and len(running) < n_processes:
+                    k = queue.pop(0)
+                    running[pool.submit(measure_shard, settings, k, splits, X)] = (k, time.perf_counter())
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    k, t0 = running.pop(future)
+                    arrays, meta = future.result()
+                    stop = finish(k, arrays, meta, time.perf_counter() - t0) or stop
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise
 
 
 def _lock(manifest_path: Path):
@@ -486,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-shards", type=int, default=None, help="stop after this many new shards")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop after the shard during which "
                                                                          "this many minutes passed")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="shards measured side by side, one thread each (default 1; at most the cores)")
     parser.add_argument("--status", action="store_true", help="print how many shards are finished and exit")
     parser.add_argument("--report", action="store_true",
                         help="print the finished prefix's costs, targets and supported horizons, and exit")
@@ -501,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
 
     limit_torch_threads(1)
     measure_shards(settings, args.folder, max_shards=args.max_shards, max_minutes=args.max_minutes,
+                   n_processes=args.processes,
                    log=lambda m: print(f"[{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M:%S}] {m}", flush=True))
     print(shard_status(args.folder).describe(), flush=True)
     return 0
