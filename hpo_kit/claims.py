@@ -232,8 +232,11 @@ def _evidence_text(row: dict[str, Any]) -> str:
     if row.get("estimate") is None:
         return "—"
     level = row.get("ci_level")
-    ci = (f" [{format_value(row.get('ci_low'), 3)}, {format_value(row.get('ci_high'), 3)}]"
-          if row.get("ci_low") is not None and row.get("ci_high") is not None else "")
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if (low is None) != (high is None):
+        # a one-sided interval: JSON has no infinity, so results.json stores the open end as null
+        low, high = (-math.inf if low is None else low), (math.inf if high is None else high)
+    ci = f" [{format_value(low, 3)}, {format_value(high, 3)}]" if low is not None else ""
     pct = f" {100 * level:.4g} % CI" if ci and level else ""
     return f"{format_value(row['estimate'], 3)}{ci}{pct}, n = {row.get('n')} {row.get('unit', '')}".strip()
 

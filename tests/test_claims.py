@@ -108,6 +108,15 @@ def test_table_shows_evidence_rule_and_counts():
     assert rows[1].as_dict()["estimate"] is None
 
 
+
+def test_a_one_sided_interval_keeps_its_open_end_in_the_table():
+    # a median whose sign-test interval is open above (some runs never reached the target): results.json
+    # stores the open end as null, and the table must still show the interval the verdict came from
+    row = decide(claim(direction="less"), est(0.0, 0.0, math.inf)).as_dict()
+    stored = {**row, "ci_high": None}
+    assert claims_frame([stored]).measured[0].startswith("0 [0, inf] 90 % CI")
+    assert claims_frame([{**row, "ci_low": None, "ci_high": 0.5}]).measured[0].startswith("0 [-inf, 0.5]")
+
 # ------------------------------------------------------------------ calibration of the rule itself
 @pytest.mark.parametrize("n", [3, 10])
 def test_directional_rule_on_paired_t_is_calibrated(n):
