@@ -86,3 +86,25 @@ def test_all_problems_are_listed_at_once():
         check_combination("04_abohb_stopping_vs_promotion",
                           workshop("04_abohb_stopping_vs_promotion", methods=[], n_workers=[]), origin="here")
     assert "methods is empty" in str(info.value) and "n_workers is empty" in str(info.value)
+
+
+def test_a_horizon_beyond_the_measured_rows_of_the_sized_benchmark_is_refused():
+    # relative to however many shards of mnist_mlp_4k have landed: just above the supported horizon is refused,
+    # naming the parameters and the limit; just below passes
+    import warnings
+
+    from hpo_kit.blackboxes.mnist_mlp_large import IncompleteBlackboxWarning
+    from hpo_kit.blackboxes.registry import load_blackbox
+    from hpo_kit.blackboxes.sizing import table_supported_horizon
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteBlackboxWarning)
+        limit = table_supported_horizon(load_blackbox("mnist_mlp_4k", cost="cpu"), 8)
+    nb = "04_abohb_stopping_vs_promotion"
+    text = "\n".join(rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8],
+                                                         horizon_s=round(limit * 1.05, 1))))
+    assert "horizon_s = " in text and "with 8 workers" in text and "mnist_mlp_large" in text, text
+    assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8],
+                                             horizon_s=round(limit * 0.95, 1))) == []
+    # the 512-row table is not refused: notebook 04 shows where its runs exhaust it
+    assert rules.check_notebook(nb, workshop(nb, horizon_s=600.0)) == []

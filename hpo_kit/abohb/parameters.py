@@ -10,8 +10,40 @@ def check(values: dict) -> list[str]:
                 + _fit_points(values)
                 + rules.images_fit(values, ["live_n_train", "live_n_val"], "live_n_test")
                 + rules.backend_and_workers(values, "live_backend", "live_workers")
-                + _benchmark_files(values))
+                + _benchmark_files(values)
+                + _horizon_within_the_measured_rows(values))
     return problems
+
+
+def _horizon_within_the_measured_rows(values: dict) -> list[str]:
+    """``mnist_mlp_4k`` is measured in shards over several sessions and sized for its horizon: a run
+    longer than what its finished rows support would let the asynchronous methods exhaust them (the
+    defect of the 512-row table, which the notebook shows instead of refusing). Refused with the
+    longest supported horizon per worker count (:func:`hpo_kit.blackboxes.sizing.table_supported_horizon`)."""
+    if values.get("benchmark") != "mnist_mlp_4k" or values.get("benchmark_path") or not values.get("n_workers"):
+        return []
+    import warnings
+
+    from hpo_kit.blackboxes.mnist_mlp_large import IncompleteBlackboxWarning, shard_status
+    from hpo_kit.blackboxes.registry import load_blackbox
+    from hpo_kit.blackboxes.sizing import table_supported_horizon
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IncompleteBlackboxWarning)
+            table = load_blackbox("mnist_mlp_4k", cost=values.get("cost") or "cpu",
+                                  max_rows=values.get("table_rows") or None)
+    except ValueError as error:
+        return [f"benchmark = 'mnist_mlp_4k': {error}"]
+    horizon = values.get("horizon_s")
+    limits = {w: table_supported_horizon(table, w) for w in values["n_workers"]}
+    over = {w: h for w, h in limits.items() if horizon is not None and horizon > h}
+    if not over:
+        return []
+    text = ", ".join(f"{h:.0f} s with {w} workers" for w, h in sorted(over.items()))
+    return [f"horizon_s = {horizon:g} is longer than the {table.n_configs} measured rows of mnist_mlp_4k support "
+            f"({shard_status().describe()}): at most {text}. Shorten horizon_s, use fewer n_workers, or resume the "
+            "measurement (python -m hpo_kit.blackboxes.mnist_mlp_large)"]
 
 
 def _benchmark_files(values: dict) -> list[str]:
