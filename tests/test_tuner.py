@@ -173,3 +173,21 @@ def test_progress_bar_in_batch_mode(objective, tmp_path, capsys):
     run_hpo(objective, scheduler, SimulatorBackend(2), tmp_path, seed=0, stop=StopCriteria(max_evaluations=5),
             progress=True)
     assert "HPO" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("charge", [False, True])
+def test_simulated_runs_do_not_force_log_lines_to_disk(objective, tmp_path, monkeypatch, charge):
+    # a simulator charging decision time is not deterministic, but its runs are still cheap to redo:
+    # fsync per line made them several times slower in wall time
+    import os
+
+    calls = []
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd))
+    scheduler = make_scheduler("asha-stopping", objective.space, 1, 27, eta=3, seed=0)
+    run_hpo(objective, scheduler, SimulatorBackend(2, charge_decision_time=charge), tmp_path / "sim", seed=0,
+            stop=StopCriteria(max_evaluations=20), progress=False)
+    assert calls == []
+    run_hpo(objective, make_scheduler("asha-stopping", objective.space, 1, 27, eta=3, seed=0),
+            SimulatorBackend(2, charge_decision_time=charge), tmp_path / "forced", seed=0,
+            stop=StopCriteria(max_evaluations=5), progress=False, fsync=True)
+    assert len(calls) >= 5

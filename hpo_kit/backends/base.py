@@ -43,6 +43,9 @@ class Backend(ABC):
     #: True when the same jobs always finish in the same order at the same (virtual) times: the run
     #: log then holds only deterministic fields and is byte-identical across runs (the simulator).
     deterministic: bool = False
+    #: True for backends whose evaluations are replayed, not run (the simulator): their logs are cheap to
+    #: redo, so the tuner does not force each line to disk (see :mod:`hpo_kit.runlog`)
+    simulated: bool = False
 
     @abstractmethod
     def start(self, objective: Objective, run_seed: int) -> None:

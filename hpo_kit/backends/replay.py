@@ -33,6 +33,7 @@ class ReplayBackend(Backend):
         self.inner = inner
         self.n_workers = inner.n_workers
         self.deterministic = getattr(inner, "deterministic", False)
+        self.simulated = getattr(inner, "simulated", False)
         # The simulator can rebuild its exact state from known outcomes.
         self._rebuild_inner = hasattr(inner, "submit_replayed")
         self._records: dict[tuple[int, int], dict[str, Any]] = {}

@@ -36,6 +36,7 @@ class SimulatorBackend(Backend):
 
     #: the tuner logs only deterministic fields for backends that set this
     deterministic = True
+    simulated = True
 
     DECISION_CLOCKS = {"wall": time.perf_counter, "thread": time.thread_time}
 
