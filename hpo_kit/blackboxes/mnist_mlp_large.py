@@ -30,10 +30,11 @@ of 2^m rows are balanced) and says how many of how many shards it found.
 Errors are stored as integer counts of misclassified images (exact, and compress well) and times
 as float32; :func:`load_large_table` returns errors as floats (count / images).
 
-Regenerate or resume (one process, one torch thread, low priority; the lead commits finished shards)::
+Regenerate or resume (``--processes 2``: two shards side by side, one torch thread each; low priority;
+the lead commits finished shards)::
 
     HPO_KIT_DATA=<folder with the four MNIST .gz files> nohup setsid nice -n 10 \\
-        python -m hpo_kit.blackboxes.mnist_mlp_large > mnist_mlp_4k.log 2>&1 &
+        python -m hpo_kit.blackboxes.mnist_mlp_large --processes 2 >> mnist_mlp_4k.log 2>&1 &
 """
 from __future__ import annotations
 
