@@ -101,10 +101,10 @@ def test_a_horizon_beyond_the_measured_rows_of_the_sized_benchmark_is_refused():
         warnings.simplefilter("ignore", IncompleteBlackboxWarning)
         limit = table_supported_horizon(load_blackbox("mnist_mlp_4k", cost="cpu"), 8)
     nb = "04_abohb_stopping_vs_promotion"
-    text = "\n".join(rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8],
+    text = "\n".join(rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8], table_rows=0,
                                                          horizon_s=round(limit * 1.05, 1))))
     assert "horizon_s = " in text and "with 8 workers" in text and "mnist_mlp_large" in text, text
-    assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8],
+    assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8], table_rows=0,
                                              horizon_s=round(limit * 0.95, 1))) == []
     # the 512-row table is not refused: notebook 04 shows where its runs exhaust it
-    assert rules.check_notebook(nb, workshop(nb, horizon_s=600.0)) == []
+    assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp", table_rows=0, horizon_s=600.0)) == []
