@@ -19,8 +19,6 @@ frames simulated directly (``tests/test_claims_abohb.py``).
 """
 from __future__ import annotations
 
-from hpo_kit.parallel import limit_threads
-
 import math
 import os
 from concurrent.futures import as_completed
@@ -32,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_kit.analysis import curves
+from hpo_kit.parallel import limit_threads
 from hpo_kit.validation import check_int
 
 #: methods whose searcher takes a ``GPSearcherConfig`` (A-BOHB)

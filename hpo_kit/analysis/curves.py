@@ -33,14 +33,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hpo_kit.validation import check_choice
+
 RESULT, FAILURE = "result", "failure"
 JOB_EVENTS = ("start", "promote")
 CONVENTIONS = ("rung", "epoch")
 
 
 def check_convention(convention: str) -> str:
-    from hpo_kit.validation import check_choice
-
     return check_choice("convention", convention, CONVENTIONS,
                         "rung: results at the end of each job; epoch: every epoch reported, info_epoch_errors")
 

@@ -27,8 +27,6 @@ Results of many runs are ``{space: {dataset: {seed: [incumbents]}}}``, the layou
 """
 from __future__ import annotations
 
-from hpo_kit.validation import check_int
-
 import gzip
 import json
 import math
@@ -38,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from hpo_kit.validation import check_int
 
 SEEDS = ("test0", "test1", "test2", "test3", "test4")
 MODES = ("v1", "v2", "v3", "v3-test", "v3-train-augmented")

@@ -27,8 +27,6 @@ Frames (one row per run; ``curves`` one row per finished evaluation):
 """
 from __future__ import annotations
 
-from hpo_kit.parallel import limit_threads
-
 import math
 import os
 import warnings
@@ -42,6 +40,7 @@ import pandas as pd
 
 from hpo_kit.mbrl_hpo.agent import AgentConfig
 from hpo_kit.mbrl_hpo.searcher import GENERIC_ORDERS, XGB_ORDERS, MBRLSearcher, ModelConfig, check_delta, resolve_order
+from hpo_kit.parallel import limit_threads
 
 #: every method the notebook can run: name -> what it is
 METHODS: dict[str, str] = {

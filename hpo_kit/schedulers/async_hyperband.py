@@ -39,8 +39,6 @@ failure, so model-based searchers (A-BOHB) can treat running jobs as pending.
 """
 from __future__ import annotations
 
-from hpo_kit.validation import check_choice
-
 import bisect
 import math
 from collections import deque
@@ -54,6 +52,7 @@ from hpo_kit.schedulers.base import Scheduler, TrialStatus
 from hpo_kit.schedulers.hyperband import check_resources
 from hpo_kit.searchers.base import Searcher
 from hpo_kit.trial import Evaluation, Failure, Job
+from hpo_kit.validation import check_choice
 
 VARIANTS = ("stopping", "promotion")
 PROMOTION_RULES = ("asha_floor", "interpolated")

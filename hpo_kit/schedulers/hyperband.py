@@ -58,6 +58,7 @@ import numpy as np
 from hpo_kit.schedulers.base import Scheduler, TrialStatus
 from hpo_kit.searchers.base import Searcher
 from hpo_kit.trial import Evaluation, Failure, Job
+from hpo_kit.validation import check_choice
 
 
 def check_resources(min_resource: Any, max_resource: Any, eta: Any = 2) -> None:
@@ -95,8 +96,6 @@ BRACKET_RULES = ("li", "hpbandster")
 
 
 def check_bracket_rule(rule: str) -> str:
-    from hpo_kit.validation import check_choice
-
     return check_choice("bracket_rule", rule, BRACKET_RULES,
                         "Li et al.'s ceiling or HpBandSter's floor, see hpo_kit.schedulers.hyperband")
 

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from hpo_kit.validation import check_choice
+
 ON_EXHAUSTED = ("repeat", "stop")
 
 
 def check_on_exhausted(value: Any) -> str:
-    from hpo_kit.validation import check_choice
-
     return check_choice("on_exhausted", value, ON_EXHAUSTED, "what a run does once every candidate has been tried")
 
 

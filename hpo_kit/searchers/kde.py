@@ -58,8 +58,6 @@ instead of over draws from ``l``.
 """
 from __future__ import annotations
 
-from hpo_kit.validation import check_choice
-
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +69,7 @@ from scipy.special import ndtr, ndtri
 from hpo_kit.searchers.base import Searcher
 from hpo_kit.searchers.candidates import CandidatePool
 from hpo_kit.spaces import UnitCubeEncoder
+from hpo_kit.validation import check_choice
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 KDE_MODES = ("kit", "hpbandster")

@@ -26,14 +26,14 @@ train + validation (that would change the model the validation score belongs to)
 """
 from __future__ import annotations
 
-from hpo_kit import validation
-
 import numbers
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ConfigSpace import ConfigurationSpace
+
+from hpo_kit import validation
 
 
 @dataclass(frozen=True)
