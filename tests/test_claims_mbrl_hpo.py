@@ -17,7 +17,8 @@ import pytest
 from hpo_kit import paths
 from hpo_kit.claims import FAILS, HOLDS, INCONCLUSIVE, UNMEASURED
 from hpo_kit.mbrl_hpo.claims import (default_claim, delta_claims, mbrl_claims, median_ci, order_claim, rank_claim,
-                                     reward_model_claims, sdp_vs_doc_claim, unbounded_claim)
+                                     reward_model_claims, sdp_vs_doc_claim, shared_real_evaluations,
+                                     unbounded_claim)
 from hpo_kit.params import read_params_file
 
 from calibration import assert_calibrated_null, assert_power
@@ -122,6 +123,27 @@ def test_about_half_null_at_the_margin_and_planted():
 def test_less_wall_time_null_and_planted():
     assert_calibrated_null(lambda rng: _reward_rows(rng, 0.0)[2])
     assert_power(lambda rng: _reward_rows(rng, -1.0)[2])
+
+
+def test_shared_evaluations_are_the_first_batches_before_a_model_phase():
+    assert shared_real_evaluations(4, 4) == 4
+    assert shared_real_evaluations(4, 5) == 8   # the model phase follows a PPO update, i.e. a whole batch
+    assert shared_real_evaluations(8, 1) == 8
+    with pytest.raises(ValueError, match="batch_episodes"):
+        shared_real_evaluations(0, 4)
+
+
+def test_pairs_decided_inside_the_shared_evaluations_are_counted_not_dropped():
+    """The count is context: the verdict and the estimate are the same with or without it."""
+    rng = np.random.default_rng(3)
+    reach = sim_reach(rng, 0.0)
+    k = reach.loc[reach.label == "rl_sdp", "evals_to_target"]
+    plain, counted = reward_model_claims(reach), reward_model_claims(reach, shared_evaluations=40)
+    expected = f"{int((k <= 40).sum())} of {len(k)} (task, seed) pairs"
+    for a, b in zip(plain, counted):
+        assert a.verdict == b.verdict and a.estimate.as_dict() == b.estimate.as_dict()
+        assert a.detail == "" and b.detail.startswith(expected) and "tie by construction" in b.detail
+    assert 0 < (k <= 40).sum() < len(k)
 
 
 def test_median_interval_handles_runs_that_never_reach_the_target():

@@ -129,9 +129,43 @@ def order_claim(runs: pd.DataFrame, margin: float = ORDER_MARGIN_POINTS, alpha: 
 
 
 # ------------------------------------------------------------------------------ (c) reward model
+def shared_real_evaluations(batch_episodes: int, min_model_data: int) -> int:
+    """Real evaluations that RL-SDP and MBRL-SDP of one seed share by construction.
+
+    Both start from the same seeded policy, and they differ only from the first model phase on,
+    which follows the first PPO update with at least ``min_model_data`` real evaluations in hand
+    (runs are sequential, so no suggestion is made ahead of an update).
+    """
+    if batch_episodes < 1 or min_model_data < 1:
+        raise ValueError(f"batch_episodes and min_model_data must be >= 1, got {batch_episodes}, {min_model_data}")
+    return batch_episodes * math.ceil(min_model_data / batch_episodes)
+
+
+def ties_by_construction(reach: pd.DataFrame, shared_evaluations: int, reference: str = "rl_sdp") -> str:
+    """How many (task, seed) pairs reached the reference's final error within the shared evaluations.
+
+    In those pairs the reward model never had a chance to act: both runs reach the target at the
+    same evaluation, a tie that says nothing about the method. The count is context for the reader,
+    not part of the verdict.
+    """
+    if shared_evaluations <= 0:
+        return ""
+    ref = reach[reach.label == reference]
+    if ref.empty:
+        return ""
+    early = int((ref.evals_to_target <= shared_evaluations).sum())
+    return (f"{early} of {len(ref)} (task, seed) pairs: RL-SDP reached its final error within the first "
+            f"{shared_evaluations} real evaluations, which both runs share (same seed, before any model phase), "
+            "so they tie by construction")
+
+
 def reward_model_claims(reach: pd.DataFrame, mbrl_label: str = "mbrl_sdp[delta=0.4]", alpha: float = 0.05,
-                        min_n: int = MIN_UNITS) -> list[ClaimRow]:
-    """MBRL reaches RL-SDP's final error in fewer real evaluations, in about half of them, and in less wall time."""
+                        min_n: int = MIN_UNITS, shared_evaluations: int = 0) -> list[ClaimRow]:
+    """MBRL reaches RL-SDP's final error in fewer real evaluations, in about half of them, and in less wall time.
+
+    ``shared_evaluations`` (:func:`shared_real_evaluations`): the evaluations the two runs share; the
+    rows' notes count the pairs decided inside them.
+    """
     require_columns(reach, "reach", ("task", "label", "seed", "evals_to_target", "time_to_target_s"))
     missing = _has(reach, "rl_sdp", mbrl_label)
     common = dict(alpha=alpha, min_n=min_n, unit="(task, seed) pairs", source=f"{SOURCE}, Table 8")
@@ -151,7 +185,7 @@ def reward_model_claims(reach: pd.DataFrame, mbrl_label: str = "mbrl_sdp[delta=0
     rows = []
     for claim, column in ((fewer, "evals_to_target"), (half, "evals_to_target"), (wall, "time_to_target_s")):
         e = None if missing else log2_ratio(reach, mbrl_label, "rl_sdp", column, claim.ci_level)
-        rows.append(decide(claim, e, not_measured=missing))
+        rows.append(decide(claim, e, not_measured=missing, detail=ties_by_construction(reach, shared_evaluations)))
     return rows
 
 
@@ -161,8 +195,11 @@ def _mbrl_label(delta: float) -> str:
 
 
 def delta_claims(runs: pd.DataFrame, reach: pd.DataFrame, delta: float = 0.4, margin: float = DELTA_MARGIN_POINTS,
-                 alpha: float = 0.05, min_n: int = MIN_UNITS) -> list[ClaimRow]:
-    """delta near 0.4: test error at most ``margin`` points above the smallest delta's, in less time to target."""
+                 alpha: float = 0.05, min_n: int = MIN_UNITS, shared_evaluations: int = 0) -> list[ClaimRow]:
+    """delta near 0.4: test error at most ``margin`` points above the smallest delta's, in less time to target.
+
+    ``shared_evaluations``: as in :func:`reward_model_claims` (every delta shares them too).
+    """
     require_columns(runs, "runs", (*RUN_COLUMNS, "delta"))
     deltas = sorted(d for d in runs[runs.method == "mbrl_sdp"].delta.unique() if math.isfinite(d))
     chosen = _mbrl_label(delta)
@@ -185,7 +222,7 @@ def delta_claims(runs: pd.DataFrame, reach: pd.DataFrame, delta: float = 0.4, ma
     a, b = _paired(runs, chosen, low)
     e_err = stats.paired_mean_ci(100 * (1 - a), 100 * (1 - b), err.ci_level)
     e_time = log2_ratio(reach, chosen, low, "time_to_target_s", time.ci_level)
-    return [decide(err, e_err), decide(time, e_time)]
+    return [decide(err, e_err), decide(time, e_time, detail=ties_by_construction(reach, shared_evaluations))]
 
 
 def unbounded_claim(runs: pd.DataFrame, delta: float = 0.4, alpha: float = 0.05, min_n: int = MIN_UNITS) -> ClaimRow:
@@ -241,15 +278,17 @@ def rank_claim(runs: pd.DataFrame, label: str = "mbrl_sdp[delta=0.4]", baselines
     return all_of(claim, estimates, [f"vs {b}" for b in baselines])
 
 
-def mbrl_claims(runs: pd.DataFrame, reach: pd.DataFrame, delta: float = 0.4, alpha: float = 0.05) -> list[ClaimRow]:
-    """Every claim of the notebook, in table order."""
+def mbrl_claims(runs: pd.DataFrame, reach: pd.DataFrame, delta: float = 0.4, alpha: float = 0.05,
+                shared_evaluations: int = 0) -> list[ClaimRow]:
+    """Every claim of the notebook, in table order (``shared_evaluations``: see :func:`reward_model_claims`)."""
     label = _mbrl_label(delta)
     return ([sdp_vs_doc_claim(runs, alpha), order_claim(runs, alpha=alpha)]
-            + reward_model_claims(reach, label, alpha)
-            + delta_claims(runs, reach, delta, alpha=alpha)
+            + reward_model_claims(reach, label, alpha, shared_evaluations=shared_evaluations)
+            + delta_claims(runs, reach, delta, alpha=alpha, shared_evaluations=shared_evaluations)
             + [unbounded_claim(runs, delta, alpha), default_claim(runs, label, alpha), rank_claim(runs, label, alpha=alpha)])
 
 
 __all__ = ["DELTA_MARGIN_POINTS", "HALF_MARGIN_LOG2", "ORDER_MARGIN_POINTS", "SOURCE", "all_of", "default_claim",
            "delta_claims", "log2_ratio", "mbrl_claims", "median_ci", "order_claim", "paired_gain_points", "rank_claim",
-           "reward_model_claims", "sdp_vs_doc_claim", "unbounded_claim"]
+           "reward_model_claims", "sdp_vs_doc_claim", "shared_real_evaluations", "ties_by_construction",
+           "unbounded_claim"]
