@@ -43,14 +43,9 @@ METHODS = ("random", "hyperband", "bohb", "asha-stopping", "asha-promotion", "ab
 
 
 def load(benchmark: str):
-    try:
-        from hpo_kit.blackboxes.registry import load_blackbox
+    from hpo_kit.blackboxes.registry import load_blackbox
 
-        return load_blackbox(benchmark, cost="cpu")
-    except ImportError:  # pragma: no cover - before the registry existed
-        from hpo_kit.blackboxes.mnist_mlp_curves import load_table
-
-        return load_table(cost="cpu")
+    return load_blackbox(benchmark, cost="cpu")
 
 
 def suggestion_ms(objective: TabularObjective, n_obs: int, cap: int | None, repeats: int = 15) -> float:

@@ -55,12 +55,8 @@ def _plain_int(value: Any) -> Any:
 
 
 def _check_space(space: Any) -> None:
-    try:
-        from hpo_kit.spaces import validate_space
-    except ImportError:  # pragma: no cover - spaces.py ships with the kit
-        if not isinstance(space, ConfigurationSpace) or len(list(space.values())) == 0:
-            raise ValueError("space must be a ConfigSpace.ConfigurationSpace with at least one hyperparameter") from None
-        return
+    from hpo_kit.spaces import validate_space
+
     validate_space(space)
 
 

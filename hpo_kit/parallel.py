@@ -19,12 +19,9 @@ def limit_threads() -> None:
     from hpo_kit.train.threads import limit_torch_threads
 
     limit_torch_threads(1)
-    try:
-        from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the kit
-        pass
+    threadpool_limits(1)
 
 
 def _init_worker(owner_pid: int) -> None:

@@ -298,10 +298,8 @@ def _open_log(log_path: Path, header: dict[str, Any], resume: bool, deterministi
 
 
 def _progress_bar(stop: StopCriteria, enabled: bool):
-    try:
-        from hpo_kit.progress import progress
-    except ImportError:  # pragma: no cover - the kit ships hpo_kit.progress
-        from tqdm.auto import tqdm as progress
+    from hpo_kit.progress import progress
+
     if stop.max_evaluations is not None:
         total, unit, measure = stop.max_evaluations, "eval", "evaluations"
     elif stop.max_total_resource is not None:

@@ -87,22 +87,16 @@ class SimulationSettings:
                               ("promotion_rule", PROMOTION_RULES), ("on_exhausted", ON_EXHAUSTED)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}")
-        try:
-            from hpo_kit.blackboxes.registry import BLACKBOX_NAMES
-        except ImportError:  # pragma: no cover - the registry ships with the kit
-            BLACKBOX_NAMES = ("mnist_mlp",)
+        from hpo_kit.blackboxes.registry import BLACKBOX_NAMES
+
         if self.benchmark not in BLACKBOX_NAMES:
             raise ValueError(f"benchmark must be one of {list(BLACKBOX_NAMES)}, got {self.benchmark!r}")
 
 
 def load_benchmark(settings: SimulationSettings):
     """The table the settings name (``benchmark``, ``table_path``, ``cost``, ``max_rows``)."""
-    try:
-        from hpo_kit.blackboxes.registry import load_blackbox
-    except ImportError:  # pragma: no cover - the registry ships with the kit
-        from hpo_kit.blackboxes.mnist_mlp_curves import load_table
+    from hpo_kit.blackboxes.registry import load_blackbox
 
-        return load_table(settings.table_path, cost=settings.cost, max_rows=settings.max_rows)
     return load_blackbox(settings.benchmark, cost=settings.cost, max_rows=settings.max_rows, path=settings.table_path)
 
 

@@ -28,11 +28,9 @@ def _known(values: dict) -> list[str]:
     from hpo_kit.mbrl_hpo.experiment import BASELINES
     from hpo_kit.mbrl_hpo.searcher import GENERIC_ORDERS, XGB_ORDERS
 
-    try:
-        from hpo_kit.tasks import TASKS
-    except ImportError:  # pragma: no cover - the registry ships with the kit
-        TASKS = {}
-    bad = [t for t in values.get("tasks", []) if TASKS and t not in TASKS]
+    from hpo_kit.tasks import TASKS
+
+    bad = [t for t in values.get("tasks", []) if t not in TASKS]
     if bad:
         problems.append(f"tasks {bad} are not in the task registry; allowed: {sorted(TASKS)}")
     bad = [o for o in values.get("orders", []) if o not in (*XGB_ORDERS, *GENERIC_ORDERS)]
