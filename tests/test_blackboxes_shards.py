@@ -184,6 +184,22 @@ def test_supported_horizon_arithmetic():
         sizing.supported_horizon(0, 0.1, 8)
 
 
+def test_a_run_is_sized_by_the_method_that_tries_rows_fastest():
+    from hpo_kit.blackboxes import sizing
+    from hpo_kit.objectives.tabular import synthetic_table
+
+    table = synthetic_table(100, 9, seed=0)
+    everyone = sizing.table_supported_horizon(table, 4)
+    asha_only = sizing.table_supported_horizon(table, 4, ["asha-promotion", "random"])
+    # A-BOHB with stopping uses a restricted table up fastest (measured, see sizing's docstring)
+    assert sizing.run_share(None) == sizing.SHARES["abohb-stopping"] == sizing.WORST_SHARE
+    assert asha_only == pytest.approx(everyone * sizing.WORST_SHARE / sizing.SHARES["asha-promotion"])
+    assert sizing.table_supported_horizon(table, 4, ["abohb-stopping", "random"]) == pytest.approx(everyone)
+    assert sizing.run_share(["a method the table has not measured"]) == sizing.WORST_SHARE  # unknown: the safe side
+    with pytest.raises(ValueError, match="at least one method"):
+        sizing.run_share([])
+
+
 def test_shipped_shards_load_and_targets_lie_near_the_best():
     """On the committed shards (skipped before the first is committed): rows distinct, and the
     quantile targets notebook 04 uses are close to the best final error, not easy ones."""

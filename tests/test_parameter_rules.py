@@ -106,5 +106,9 @@ def test_a_horizon_beyond_the_measured_rows_of_the_sized_benchmark_is_refused():
     assert "horizon_s = " in text and "with 8 workers" in text and "mnist_mlp_large" in text, text
     assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8], table_rows=0,
                                              horizon_s=round(limit * 0.95, 1))) == []
+    # without A-BOHB stopping, the method that uses the table up fastest, the same horizon is supported
+    assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp_4k", n_workers=[8], table_rows=0,
+                                             methods=["random", "asha-promotion", "abohb-promotion"],
+                                             horizon_s=round(limit * 1.05, 1))) == []
     # the 512-row table is not refused: notebook 04 shows where its runs exhaust it
     assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp", table_rows=0, horizon_s=600.0)) == []

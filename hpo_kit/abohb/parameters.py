@@ -36,14 +36,16 @@ def _horizon_within_the_measured_rows(values: dict) -> list[str]:
     except ValueError as error:
         return [f"benchmark = 'mnist_mlp_4k': {error}"]
     horizon = values.get("horizon_s")
-    limits = {w: table_supported_horizon(table, w) for w in values["n_workers"]}
+    methods = values.get("methods") or None
+    limits = {w: table_supported_horizon(table, w, methods) for w in values["n_workers"]}
     over = {w: h for w, h in limits.items() if horizon is not None and horizon > h}
     if not over:
         return []
     text = ", ".join(f"{h:.0f} s with {w} workers" for w, h in sorted(over.items()))
-    return [f"horizon_s = {horizon:g} is longer than the {table.n_configs} measured rows of mnist_mlp_4k support "
-            f"({shard_status().describe()}): at most {text}. Shorten horizon_s, use fewer n_workers, or resume the "
-            "measurement (python -m hpo_kit.blackboxes.mnist_mlp_large)"]
+    rows = f"the first {table.n_configs} rows" if values.get("table_rows") else f"the {table.n_configs} measured rows"
+    return [f"horizon_s = {horizon:g} is longer than {rows} of mnist_mlp_4k support for the methods run "
+            f"({shard_status().describe()}): at most {text}. Shorten horizon_s, use fewer n_workers, raise "
+            "table_rows, or resume the measurement (python -m hpo_kit.blackboxes.mnist_mlp_large)"]
 
 
 def _benchmark_files(values: dict) -> list[str]:

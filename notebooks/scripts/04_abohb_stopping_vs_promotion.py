@@ -29,7 +29,7 @@
 # We compare seven methods on a **learning-curve benchmark measured by the kit itself**: two-hidden-layer
 # MLPs (9 hyperparameters, a scrambled Sobol design) trained on an MNIST subset for 81 epochs, with
 # the validation error, test error and training seconds of every epoch recorded
-# (`hpo_kit/blackboxes/mnist_mlp_curves.py`; the workshop uses the first 704 rows of `mnist_mlp_4k`,
+# (`hpo_kit/blackboxes/mnist_mlp_curves.py`; the workshop uses the first 1,344 rows of `mnist_mlp_4k`,
 # 4,000 training images, `hpo_kit/blackboxes/mnist_mlp_large.py`). An exact simulator replays that table with N workers on
 # a virtual clock, so hours of parallel tuning take seconds of CPU. The last section runs the methods
 # with real training, in worker processes or on a Dask cluster, through the same `run_hpo` call.
@@ -56,7 +56,7 @@ methods: list[str] = ["random", "hyperband", "bohb", "asha-stopping", "asha-prom
 n_workers: list[int] = [4]  # simulated parallel workers; claims use the first entry [1, 64]
 benchmark: str = "mnist_mlp_4k"  # learning-curve table replayed by the simulator (hpo_kit.blackboxes.registry); public ones need benchmark_path {mnist_mlp, mnist_mlp_4k, fcnet_protein_structure, fcnet_naval_propulsion, fcnet_parkinsons_telemonitoring, fcnet_slice_localization, lcbench, nb201_cifar10_valid, nb201_cifar100, nb201_imagenet16_120}
 benchmark_path: str = ""  # file or folder of a downloaded benchmark; empty: the shipped file
-table_rows: int = 704  # use only the first rows of the table (704: the 11 shards of mnist_mlp_4k measured when this profile was set, so later shards do not change its results); 0 keeps all [0, 100000]
+table_rows: int = 1344  # use only the first rows of the table (1344: the 21 shards of mnist_mlp_4k measured when this profile was set, so later shards do not change its results); 0 keeps all [0, 100000]
 cost: str = "cpu"  # seconds an epoch costs in the simulation: measured CPU time or wall time {cpu, wall}
 min_resource: int = 1  # fewest epochs a scheduler hands out (the first rung) [1, 81]
 max_resource: int = 81  # most epochs a trial gets (the table has 81) [1, 81]
@@ -284,11 +284,16 @@ overview.round(4)
 # within 20-50 simulated seconds, then replay it and all reach its best 81-epoch error, so the methods
 # *cannot* be told apart late in a run. `mnist_mlp_4k` (4,096 rows, 0.18 CPU s per epoch) is measured by the
 # kit in 64 shards over several sessions. Until every shard is in, only the finished ones are used. A
-# horizon longer than they support (80 % of the rows tried by an ASHA-type method,
-# `hpo_kit/blackboxes/sizing.py`) is refused with the limit. The workshop's first 704 rows support 4
-# workers for about 100 s, so its 60 s runs stay inside the table (section 6 shows when, if ever, each run
-# ran out). `benchmark` also takes a downloaded public table (FCNet, LCBench, NAS-Bench-201, with
-# `benchmark_path`).
+# horizon longer than they support (80 % of the rows tried by the fastest method of the run,
+# `hpo_kit/blackboxes/sizing.py`) is refused with the limit. Of the seven methods, A-BOHB with stopping
+# uses rows up fastest: its GP tries the good rows first, after which nearly every new row is
+# stopped after one epoch, and it goes through the rest of the table at about one row per worker-epoch
+# (measured: 1,344 rows, 4 workers, exhausted after 125-245 s; ASHA after 327-444 s). The workshop's first
+# 1,344 rows support 4 workers for about 94 s, so its 60 s runs stay inside the table (section 6 shows
+# when, if ever, each run ran out). The paper profile uses every measured row, with the longest horizon
+# they support at 4 workers (see its parameter file); all 64 shards will support 4 workers for about
+# 290 s and 8 workers for about 140 s. `benchmark` also takes a downloaded public table (FCNet,
+# LCBench, NAS-Bench-201, with `benchmark_path`).
 #
 # ## 3 · Anytime performance
 #
@@ -471,7 +476,8 @@ else:
 # * **"beats ... early"**: Hodges-Lehmann shift of the incumbent's validation error at the early time
 #   (one average full training), in points: errors on this table are multiples of 0.1 point, so ties
 #   are common and a rank-based interval is the honest one.
-# * **Times and epochs to a target** (the 3 % quantile of the table's 81-epoch errors): the shift of
+# * **Times and epochs to a target** (the middle entry of `target_quantiles`, a quantile of the table's
+#   81-epoch errors: 3 % in the workshop, 0.3 % in the paper profile): the shift of
 #   *log* time (or log epochs), ASHA minus A-BOHB; exp(shift) is the typical speed-up factor. A run that
 #   never reached the target ranks last. *"About half the resources"* is read as: the ratio of epochs
 #   A-BOHB / ASHA lies between 1/3 and 3/4 (within a factor 1.5 of one half, equivalence by TOST).
@@ -483,7 +489,7 @@ else:
 #
 # Incumbents and times to target count results by `incumbent_convention` (every epoch by default).
 # What this benchmark cannot do: it is a 9-hyperparameter MLP table on MNIST, not FCNet or the paper's
-# benchmarks, and the workshop's 704 rows x 60 s are far below the paper's budgets. On the 512-row table
+# benchmarks, and the workshop's 1,344 rows x 60 s are far below the paper's budgets. On the 512-row table
 # (`benchmark = "mnist_mlp"`) the asynchronous methods exhaust the rows within a minute, after which every
 # method sits at the table's best row.
 
@@ -505,9 +511,11 @@ _ = run.add_claims(rows)
 #
 # * Set `bracket_rule = "li"` and `kde_mode = "kit"`: the synchronous baselines then follow Li et al.'s
 #   bracket sizes and the kit's reading of the BOHB paper; compare `hyperband` / `bohb` in the overview.
-# * Set `on_exhausted = "repeat"` and a longer `horizon_s`: watch `trials` exceed `distinct rows` and every
-#   method end at the table's best row; then try `benchmark = "mnist_mlp_4k"` (how many of its rows are
-#   measured so far: `python -m hpo_kit.blackboxes.mnist_mlp_large --status`).
+# * Set `benchmark = "mnist_mlp"` (the 512-row table), `on_exhausted = "repeat"` and `horizon_s = 180`: watch
+#   `trials` exceed `distinct rows` and every method end at the table's best row. Back on `mnist_mlp_4k`, set
+#   `table_rows = 0` and raise `horizon_s`: past what the measured rows support, the run is refused before it
+#   starts, with the limit per worker count (`python -m hpo_kit.blackboxes.mnist_mlp_large --status` says how
+#   many rows are measured).
 # * Set `gp_mode = "mobster"` (Syne Tune's defaults) or `incumbent_convention = "rung"` and see which claims
 #   change. More exercises: docs/WORKSHOP.md.
 
