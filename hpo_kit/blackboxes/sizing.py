@@ -7,8 +7,8 @@ asynchronous successive halving (eta = 3, 1..81 epochs) in steady state ``share 
 = 0.27`` (each rung gets 1/3 of the previous one's trials, for 2/3 of the epochs so far).
 
 Measured shares (rows tried x ``c`` / worker-seconds until the run had tried every row, restricted to
-the table, ``on_exhausted="stop"``, no decision time charged), worst of 10 seeds on the first 1,344
-rows of ``mnist_mlp_4k``, 4 workers:
+the table, ``on_exhausted="stop"``, no decision time charged; ``bench/exhaustion_share.py``), worst of
+10 seeds on the first 1,344 rows of ``mnist_mlp_4k``, 4 workers:
 
 ========================  =======  ====================================================
 method                    share    note
@@ -26,6 +26,8 @@ of first-rung results, which a new trial must join to go on, is soon made of goo
 are used up, almost every new row is stopped after one epoch (1,234 of 1,344 trials in one run),
 and the run goes through the rest of the table at about one row per worker-epoch. A restricted table
 is used up from its good end. On a continuous space the GP would keep proposing near its incumbents.
+Its worst share elsewhere: 0.343 with 8 workers on the same rows (6 seeds; ASHA stopping 0.169), 0.421
+with 4 workers on the first 704 rows (10 seeds, exhausted after 74-180 s).
 
 :data:`SHARES` rounds each method's measured worst up (earlier synthetic measurements of ASHA, 20,000
 rows, 8 workers, were 0.21-0.22), and a run is judged by its worst method.
