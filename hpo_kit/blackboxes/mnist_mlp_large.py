@@ -12,7 +12,7 @@ hours) of training, plus about 25 % for evaluating 3,000 images after every epoc
 
 Measured since (the table in :mod:`hpo_kit.blackboxes.sizing`): ``c`` is 0.18 s, not 0.1 s, and
 A-BOHB with *stopping* tries rows about twice as fast as ASHA once the table's good rows are used
-up (share up to 0.47). Counting it, the whole design supports 4 workers for about 290 simulated
+up (share up to 0.47). Counting it, the whole design supports 4 workers for about 280 simulated
 seconds and 8 workers for about 140 s, with 20 % of the rows to spare.
 
 The design spends that on 4,096 configurations of the shipped table's FCNet-like space

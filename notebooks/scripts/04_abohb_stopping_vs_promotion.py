@@ -292,7 +292,7 @@ overview.round(4)
 # 1,344 rows support 4 workers for about 94 s, so its 60 s runs stay inside the table (section 6 shows
 # when, if ever, each run ran out). The paper profile uses every measured row, with the longest horizon
 # they support at 4 workers (see its parameter file); all 64 shards will support 4 workers for about
-# 290 s and 8 workers for about 140 s. `benchmark` also takes a downloaded public table (FCNet,
+# 280 s and 8 workers for about 140 s. `benchmark` also takes a downloaded public table (FCNet,
 # LCBench, NAS-Bench-201, with `benchmark_path`).
 #
 # ## 3 · Anytime performance
