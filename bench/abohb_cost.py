@@ -33,12 +33,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from threadpoolctl import threadpool_limits  # noqa: E402
-
 from hpo_kit.analysis import curves  # noqa: E402
 from hpo_kit.backends.simulator import SimulatorBackend  # noqa: E402
 from hpo_kit.methods import make_scheduler, make_searcher  # noqa: E402
 from hpo_kit.objectives.tabular import TabularObjective  # noqa: E402
+from hpo_kit.parallel import limit_threads  # noqa: E402
 from hpo_kit.stopping import StopCriteria  # noqa: E402
 from hpo_kit.tuner import run_hpo  # noqa: E402
 
@@ -101,7 +100,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated parts to skip (1,2,3)")
     args = parser.parse_args()
     skip = set(args.skip.split(",")) - {""}
-    threadpool_limits(1)  # one BLAS thread: the figures are per core
+    limit_threads()  # one BLAS (and torch) thread: the figures are per core
     table = load(args.benchmark, args.table_rows)
     objective = TabularObjective(table)
     print(f"benchmark {args.benchmark}: {table.n_configs} configurations x {table.n_epochs} epochs")

@@ -18,13 +18,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from abohb_cost import load, simulate  # noqa: E402
 
 from hpo_kit.objectives.tabular import TabularObjective  # noqa: E402
+from hpo_kit.parallel import limit_threads  # noqa: E402
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+",
                         default=["abohb-stopping", "abohb-promotion", "asha-promotion", "asha-stopping"])
     args = parser.parse_args()
-    threadpool_limits(1)
+    limit_threads()  # one BLAS (and torch) thread per process
     table = load(args.benchmark, args.table_rows)
     objective = TabularObjective(table)
     c = float(np.mean(table.epoch_time))

@@ -16,11 +16,11 @@ START_METHODS = ("forkserver", "spawn", "fork")
 
 def limit_threads() -> None:
     """One torch thread (intra- and inter-op, and OpenMP through the environment) and one BLAS thread."""
+    from threadpoolctl import threadpool_limits
+
     from hpo_kit.train.threads import limit_torch_threads
 
     limit_torch_threads(1)
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(1)
 
 
