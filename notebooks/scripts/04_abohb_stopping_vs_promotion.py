@@ -290,9 +290,9 @@ overview.round(4)
 # stopped after one epoch, and it goes through the rest of the table at about one row per worker-epoch
 # (measured: 1,344 rows, 4 workers, exhausted after 125-245 s; ASHA after 327-444 s). The workshop's first
 # 1,344 rows support 4 workers for about 94 s, so its 60 s runs stay inside the table (section 6 shows
-# when, if ever, each run ran out). The paper profile uses every measured row, with the longest horizon
-# they support at 4 workers (see its parameter file); all 64 shards will support 4 workers for about
-# 280 s and 8 workers for about 140 s. `benchmark` also takes a downloaded public table (FCNet,
+# when, if ever, each run ran out). The paper profile uses every measured row at 4 workers for 180 s,
+# which 43 shards support (181 s); all 64 will support 4 workers for about 270 s and 8 workers for
+# about 135 s. `benchmark` also takes a downloaded public table (FCNet,
 # LCBench, NAS-Bench-201, with `benchmark_path`).
 #
 # ## 3 · Anytime performance
