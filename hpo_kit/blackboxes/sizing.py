@@ -27,7 +27,9 @@ are used up, almost every new row is stopped after one epoch (1,234 of 1,344 tri
 and the run goes through the rest of the table at about one row per worker-epoch. A restricted table
 is used up from its good end. On a continuous space the GP would keep proposing near its incumbents.
 Its worst share elsewhere: 0.343 with 8 workers on the same rows (6 seeds; ASHA stopping 0.169), 0.421
-with 4 workers on the first 704 rows (10 seeds, exhausted after 74-180 s).
+with 4 workers on the first 704 rows (10 seeds, exhausted after 74-180 s), 0.483 with 4 workers on the
+first 2,752 rows (10 seeds, exhausted after 235-448 s; A-BOHB promotion 0.190, 596-631 s; ASHA
+promotion 0.183, 618-773 s; ASHA stopping 0.194, 583-885 s).
 
 :data:`SHARES` rounds each method's measured worst up (earlier synthetic measurements of ASHA, 20,000
 rows, 8 workers, were 0.21-0.22), and a run is judged by its worst method.
