@@ -12,9 +12,10 @@ hours) of training, plus about 25 % for evaluating 3,000 images after every epoc
 
 Measured since (the table in :mod:`hpo_kit.blackboxes.sizing`): ``c`` is 0.165-0.18 s (it depends on
 the host's load while a shard was measured), not 0.1 s, and A-BOHB with *stopping* tries rows about
-twice as fast as ASHA once the table's good rows are used up (share up to 0.47). Counting it, the
-whole design supports 4 workers for about 270 simulated seconds and 8 workers for about 135 s, with
-20 % of the rows to spare (extrapolated from the first 43 shards, which support 181 s at 4 workers).
+two to three times as fast as ASHA once the table's good rows are used up (share up to 0.63 over
+30 seeds). Counting it, the whole design supports 4 workers for about 190 simulated seconds and 8
+workers for about 95 s, with 20 % of the rows to spare (extrapolated from the first 44 shards, which
+support 132 s at 4 workers).
 
 The design spends that on 4,096 configurations of the shipped table's FCNet-like space
 (:data:`hpo_kit.blackboxes.mnist_mlp_curves.HYPERPARAMETERS`) trained on twice its data: 4,000

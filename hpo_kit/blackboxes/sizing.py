@@ -31,8 +31,18 @@ with 4 workers on the first 704 rows (10 seeds, exhausted after 74-180 s), 0.483
 first 2,752 rows (10 seeds, exhausted after 235-448 s; A-BOHB promotion 0.190, 596-631 s; ASHA
 promotion 0.183, 618-773 s; ASHA stopping 0.194, 583-885 s).
 
+Ten seeds did not show the tail. Notebook 04's paper profile (the same 2,752 rows, 4 workers, 180 s,
+30 seeds, 2 December 2026) had one A-BOHB stopping run (seed 12) try every row, at 178.9 s: share
+0.633. Its runs are alike until the good rows are used up and then burn the rest of the table at up
+to 30 rows a second (more than one row per worker-epoch, as the rows stopped after one epoch are
+cheaper than average), so when that phase starts decides everything: rows tried by 180 s ranged
+from 85 to 2,752 over the 30 seeds (median about 440). A-BOHB promotion tried 247-662, ASHA
+stopping 389-800.
+
 :data:`SHARES` rounds each method's measured worst up (earlier synthetic measurements of ASHA, 20,000
-rows, 8 workers, were 0.21-0.22), and a run is judged by its worst method.
+rows, 8 workers, were 0.21-0.22), and a run is judged by its worst method. A-BOHB stopping's 0.7
+covers the 30-seed worst (0.633); with the 20 % headroom, seed 12 would have tried under half of
+the rows at the supported horizon.
 """
 from __future__ import annotations
 
@@ -42,7 +52,7 @@ import numpy as np
 
 #: rows-tried share of worker time per method (see the module docstring); unknown methods get the largest
 SHARES = {"random": 0.02, "hyperband": 0.1, "bohb": 0.1, "asha-stopping": 0.25, "asha-promotion": 0.25,
-          "abohb-promotion": 0.25, "abohb-stopping": 0.5}
+          "abohb-promotion": 0.25, "abohb-stopping": 0.7}
 WORST_SHARE = max(SHARES.values())
 
 

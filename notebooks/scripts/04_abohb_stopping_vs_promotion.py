@@ -288,11 +288,12 @@ overview.round(4)
 # `hpo_kit/blackboxes/sizing.py`) is refused with the limit. Of the seven methods, A-BOHB with stopping
 # uses rows up fastest: its GP tries the good rows first, after which nearly every new row is
 # stopped after one epoch, and it goes through the rest of the table at about one row per worker-epoch
-# (measured: 1,344 rows, 4 workers, exhausted after 125-245 s; ASHA after 327-444 s). The workshop's first
-# 1,344 rows support 4 workers for about 94 s, so its 60 s runs stay inside the table (section 6 shows
-# when, if ever, each run ran out). The paper profile uses every measured row at 4 workers for 180 s,
-# which 43 shards support (181 s); all 64 will support 4 workers for about 270 s and 8 workers for
-# about 135 s. `benchmark` also takes a downloaded public table (FCNet,
+# (measured: 1,344 rows, 4 workers, exhausted after 125-245 s; ASHA after 327-444 s). When that phase
+# starts varies widely between seeds: on 2,752 rows, one of 30 runs tried every row by 179 s. The
+# workshop's first 1,344 rows support 4 workers for about 67 s, so its 60 s runs stay inside the table
+# (section 6 shows when, if ever, each run ran out). The paper profile uses every measured row at 4
+# workers for 130 s, which 44 shards support (132 s); all 64 will support 4 workers for about 190 s and
+# 8 workers for about 95 s. `benchmark` also takes a downloaded public table (FCNet,
 # LCBench, NAS-Bench-201, with `benchmark_path`).
 #
 # ## 3 · Anytime performance
