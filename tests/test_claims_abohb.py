@@ -4,6 +4,8 @@ comparisons after the table was exhausted, decision time not charged)."""
 import math
 import time
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -271,6 +273,26 @@ def test_simulator_charges_thread_time(tmp_path):
         SimulatorBackend(2, decision_clock="cpu")
     with pytest.raises(ValueError, match="decision_clock"):
         ex.SimulationSettings(table_path=tiny_table(tmp_path), decision_clock="cpu").validate()
+
+
+def test_a_grid_replays_only_the_table_it_was_planned_on(tmp_path):
+    # a shard that lands during a grid must not give later runs other rows than the earlier ones
+    from hpo_kit.objectives.tabular import LearningCurveTable
+
+    path = tiny_table(tmp_path, 40)
+    planned = LearningCurveTable.from_npz(path)
+    settings = ex.SimulationSettings(table_path=path, cost="wall", min_resource=1, max_resource=9, eta=3,
+                                     horizon=20.0, restrict_to_table=True, max_rows=30,
+                                     table_digest=ex.load_benchmark(ex.SimulationSettings(
+                                         table_path=path, cost="wall", max_rows=30)).digest())
+    assert ex.simulate_one(settings, "asha-promotion", 2, 0, tmp_path / "ok").endswith("trials.jsonl")
+    with pytest.raises(ValueError, match=r"max_rows=40\) now loads as table .* \(40 rows\), not the table"):
+        ex.simulate_one(replace(settings, max_rows=40), "asha-promotion", 2, 0, tmp_path / "more")
+    changed = replace(planned, val_error=planned.val_error.copy())
+    changed.val_error[0, 0] += 0.01  # any change of the rows the grid replays is caught
+    changed.to_npz(path)
+    with pytest.raises(ValueError, match="not the table"):
+        ex.simulate_one(settings, "asha-promotion", 2, 0, tmp_path / "changed")
 
 
 def test_charged_grid_runs_and_differs_only_in_the_clock(tmp_path):

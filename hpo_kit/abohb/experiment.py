@@ -70,6 +70,7 @@ class SimulationSettings:
     gp_mode: str = "kit"  # A-BOHB's GP: the kit's defaults or Syne Tune's MOBSTER defaults
     promotion_rule: str = "asha_floor"  # asynchronous rung rule: ASHA's floor(n/eta) or Syne Tune's quantile
     on_exhausted: str = "stop"  # restricted searchers, all rows tried: stop starting trials, or repeat rows
+    table_digest: str | None = None  # digest of the table the grid is planned on; every run checks it replays that one
 
     def validate(self) -> None:
         if self.cost not in ("wall", "cpu"):
@@ -93,11 +94,28 @@ class SimulationSettings:
             raise ValueError(f"benchmark must be one of {list(BLACKBOX_NAMES)}, got {self.benchmark!r}")
 
 
-def load_benchmark(settings: SimulationSettings):
-    """The table the settings name (``benchmark``, ``table_path``, ``cost``, ``max_rows``)."""
+def load_benchmark(settings: SimulationSettings, quiet: bool = False):
+    """The table the settings name (``benchmark``, ``table_path``, ``cost``, ``max_rows``).
+
+    With ``settings.table_digest``, a different table is a ValueError: a shard of ``mnist_mlp_4k``
+    that lands while a grid runs must not give later runs more rows than the earlier ones had.
+    ``quiet`` drops the unfinished-measurement warning (the caller has given it once already).
+    """
+    import warnings
+
+    from hpo_kit.blackboxes.mnist_mlp_large import IncompleteBlackboxWarning
     from hpo_kit.blackboxes.registry import load_blackbox
 
-    return load_blackbox(settings.benchmark, cost=settings.cost, max_rows=settings.max_rows, path=settings.table_path)
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", IncompleteBlackboxWarning)
+        table = load_blackbox(settings.benchmark, cost=settings.cost, max_rows=settings.max_rows,
+                              path=settings.table_path)
+    if settings.table_digest is not None and table.digest() != settings.table_digest:
+        raise ValueError(f"benchmark {settings.benchmark!r} (max_rows={settings.max_rows}) now loads as table "
+                         f"{table.digest()} ({table.n_configs} rows), not the table {settings.table_digest} the grid "
+                         "was planned on: pin max_rows to the planned rows, or plan the grid again")
+    return table
 
 
 def method_options(settings: SimulationSettings, method: str) -> dict[str, Any]:
@@ -136,7 +154,7 @@ def simulate_one(settings: SimulationSettings, method: str, n_workers: int, seed
     from hpo_kit.tuner import run_hpo
 
     limit_threads()
-    table = load_benchmark(settings)
+    table = load_benchmark(settings, quiet=settings.table_digest is not None)
     objective = TabularObjective(table, min_resource=1)
     options = method_options(settings, method)
     # without the restriction, model-based searchers keep proposing points whose nearest row is

@@ -219,8 +219,10 @@ gp_overrides = {"n_random_candidates": gp_random_candidates, "n_fantasies": gp_f
                 "max_model_points": gp_max_model_points}
 gp_config = {k: v for k, v in gp_overrides.items() if v > 0}  # 0 = the searcher's own default
 print(f"A-BOHB searcher ({gp_mode} mode) settings:", gp_config or "the mode's defaults")
+# every run replays exactly the rows loaded above (a shard landing during the grid changes nothing)
 settings = SimulationSettings(table_path=benchmark_path or None, benchmark=benchmark, cost=cost,
-                              max_rows=table_rows or None, min_resource=min_resource, max_resource=max_resource,
+                              max_rows=table.n_configs, table_digest=table.digest(),
+                              min_resource=min_resource, max_resource=max_resource,
                               eta=eta, horizon=horizon_s, gp_config=gp_config, seed_offset=seed,
                               restrict_to_table=restrict_to_table, overlap_brackets=overlap_brackets,
                               bracket_rule=bracket_rule, kde_mode=kde_mode, gp_mode=gp_mode,
