@@ -36,7 +36,7 @@ Ten seeds did not show the tail. Notebook 04's paper profile (the same 2,752 row
 0.633. Its runs are alike until the good rows are used up and then burn the rest of the table at up
 to 30 rows a second (more than one row per worker-epoch, as the rows stopped after one epoch are
 cheaper than average), so when that phase starts decides everything: rows tried by 180 s ranged
-from 85 to 2,752 over the 30 seeds (median about 440). A-BOHB promotion tried 247-662, ASHA
+from 85 to 2,752 over the 30 seeds (median 310). A-BOHB promotion tried 247-662, ASHA
 stopping 389-800.
 
 :data:`SHARES` rounds each method's measured worst up (earlier synthetic measurements of ASHA, 20,000
