@@ -294,7 +294,7 @@ overview.round(4)
 # starts varies widely between seeds: on 2,752 rows, one of 30 runs tried every row by 179 s. The
 # workshop's first 1,344 rows support 4 workers for about 67 s, so its 60 s runs stay inside the table
 # (section 6 shows when, if ever, each run ran out). The paper profile uses every measured row at 4
-# workers for 130 s, which 44 shards support (132 s); all 64 will support 4 workers for about 190 s and
+# workers for 180 s, which 61 shards support (182 s); all 64 support 4 workers for about 190 s and
 # 8 workers for about 95 s. `benchmark` also takes a downloaded public table (FCNet,
 # LCBench, NAS-Bench-201, with `benchmark_path`).
 #
