@@ -99,7 +99,7 @@ _INFOS: tuple[BlackboxInfo, ...] = (
     BlackboxInfo("mnist_mlp", "512 two-layer MLPs on a 2,000-image MNIST subset, 81 epochs (shipped)",
                  ("cpu", "wall"), False, _mnist_mlp),
     BlackboxInfo("mnist_mlp_4k", "4,096 two-layer MLPs on a 4,000-image MNIST subset (2,000 validation), 81 epochs (shipped shards; "
-                 "the finished prefix loads while the measurement runs)", ("cpu", "wall"), False, _mnist_mlp_4k),
+                 "all 64 measured; a copy with fewer loads its finished prefix)", ("cpu", "wall"), False, _mnist_mlp_4k),
     *(BlackboxInfo(f"fcnet_{d}", f"FCNet tabular benchmark on {d} (62,208 configurations x 100 epochs; "
                    f"file fcnet_{d}_data.hdf5)", ("wall",), True, _fcnet(d)) for d in FCNET_DATASETS),
     BlackboxInfo("lcbench", "LCBench (2,000 configurations x 50 epochs per OpenML dataset; data_2k.json; "

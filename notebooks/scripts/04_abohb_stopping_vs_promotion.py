@@ -284,9 +284,9 @@ overview.round(4)
 # **A table large enough for the horizon.** The kit's first table (`benchmark = "mnist_mlp"`, 512 rows at
 # about 0.05 CPU s per epoch) is too small: at 4 workers the asynchronous methods start a trial on every row
 # within 20-50 simulated seconds, then replay it and all reach its best 81-epoch error, so the methods
-# *cannot* be told apart late in a run. `mnist_mlp_4k` (4,096 rows, 0.18 CPU s per epoch) is measured by the
-# kit in 64 shards over several sessions. Until every shard is in, only the finished ones are used. A
-# horizon longer than they support (80 % of the rows tried by the fastest method of the run,
+# *cannot* be told apart late in a run. `mnist_mlp_4k` (4,096 rows, 0.163 CPU s per epoch) was measured by
+# the kit in 64 shards over several sessions; a copy with fewer finished shards uses only those. A
+# horizon longer than the rows support (80 % of the rows tried by the fastest method of the run,
 # `hpo_kit/blackboxes/sizing.py`) is refused with the limit. Of the seven methods, A-BOHB with stopping
 # uses rows up fastest: its GP tries the good rows first, after which nearly every new row is
 # stopped after one epoch, and it goes through the rest of the table at about one row per worker-epoch
@@ -294,9 +294,8 @@ overview.round(4)
 # starts varies widely between seeds: on 2,752 rows, one of 30 runs tried every row by 179 s. The
 # workshop's first 1,344 rows support 4 workers for about 67 s, so its 60 s runs stay inside the table
 # (section 6 shows when, if ever, each run ran out). The paper profile uses every measured row at 4
-# workers for 180 s, which 61 shards support (182 s); all 64 support 4 workers for about 190 s and
-# 8 workers for about 95 s. `benchmark` also takes a downloaded public table (FCNet,
-# LCBench, NAS-Bench-201, with `benchmark_path`).
+# workers for 180 s: all 64 shards support 4 workers for about 190 s and 8 workers for about 95 s.
+# `benchmark` also takes a downloaded public table (FCNet, LCBench, NAS-Bench-201, with `benchmark_path`).
 #
 # ## 3 · Anytime performance
 #
