@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -162,6 +162,14 @@ def decide(claim: Claim, estimate: Estimate | None, *, detail: str = "", not_mea
     if math.isnan(lo) or math.isnan(hi):
         return ClaimRow(claim, estimate, UNMEASURED, "no interval could be computed", detail, extra)
     t = claim.threshold
+    if hi - lo <= 0 and _would_hold(claim, lo, hi):
+        # Every unit gave the same value (ties: both arms identical, a saturated task). An interval of
+        # no width says nothing about the spread, so it cannot show a difference, equivalence or
+        # non-inferiority; counting on it would let a design that ties by construction decide the claim.
+        why = ("every unit gave the same value (ties), so the interval has zero width: ties cannot show "
+               + ("equivalence" if claim.direction == "equivalent" else "a difference")
+               + f"; n = {estimate.n} {claim.unit}")
+        return ClaimRow(claim, estimate, UNMEASURED, why, detail, {"zero_width": True, **extra})
     if claim.direction == "greater":
         verdict = HOLDS if lo > t else FAILS if hi <= t else INCONCLUSIVE
     elif claim.direction == "less":
@@ -172,6 +180,65 @@ def decide(claim: Claim, estimate: Estimate | None, *, detail: str = "", not_mea
                    FAILS if (lo >= t + m or hi <= t - m) else INCONCLUSIVE)
     reason = _units_to_decide(claim, estimate) if verdict == INCONCLUSIVE else ""
     return ClaimRow(claim, estimate, verdict, reason, detail, extra)
+
+
+def _would_hold(claim: Claim, lo: float, hi: float) -> bool:
+    t = claim.threshold
+    if claim.direction == "greater":
+        return lo > t
+    if claim.direction == "less":
+        return hi < t
+    return t - claim.margin < lo and hi < t + claim.margin
+
+
+def decide_all(claim: Claim, estimates_at: Callable[[float], Sequence[Estimate | None]], labels: Sequence[str], *,
+               detail: str = "", **extra: Any) -> ClaimRow:
+    """A claim that *every* one of several comparisons is on the claimed side (intersection-union).
+
+    ``estimates_at(level)`` computes each comparison's estimate at a two-sided ``level``. The claim
+
+    * **holds** if every comparison holds at ``claim.ci_level`` (an intersection-union test needs no
+      correction: it is wrong only if the comparison that is in truth off the claimed side holds);
+    * **does not hold** only if some comparison does not hold at Holm's level ``1 - 2 alpha / k``
+      (k comparisons): "any of k fails" at the unadjusted level would be wrong in up to k alpha of
+      the experiments where the claim is true at its boundary;
+    * is **inconclusive** otherwise, and **not measured** if some comparison could not be estimated.
+
+    The row shows the comparison that decided it (the least favourable one when all hold).
+    """
+    k = len(labels)
+    if k == 0:
+        return decide(claim, None, not_measured="no comparison could be made", detail=detail, **extra)
+    at_claim = list(estimates_at(claim.ci_level))
+    if len(at_claim) != k:
+        raise ValueError(f"estimates_at gave {len(at_claim)} estimates for {k} labels")
+    rows = [decide(claim, e) for e in at_claim]
+    family = claim.with_comparisons(k)
+    at_holm = list(estimates_at(family.ci_level)) if k > 1 else at_claim
+    fails = [decide(family, e).verdict == FAILS for e in at_holm]
+    each = "; ".join(f"{lab}: {e.text() if e is not None else 'n/a'} ({r.verdict})"
+                     for lab, e, r in zip(labels, at_claim, rows))
+    text = f"{each}; {detail}" if detail else each
+    verdicts = [r.verdict for r in rows]
+    if UNMEASURED in verdicts:
+        i, verdict = verdicts.index(UNMEASURED), UNMEASURED
+    elif any(fails):
+        i, verdict = fails.index(True), FAILS
+    elif all(v == HOLDS for v in verdicts):
+        if claim.direction == "equivalent":
+            i = int(max(range(k), key=lambda j: abs(at_claim[j].value - claim.threshold) + at_claim[j].half_width))
+        else:
+            i = int(max(range(k), key=lambda j: at_claim[j].p_value if math.isfinite(at_claim[j].p_value) else 1.0))
+        verdict = HOLDS
+    else:
+        i, verdict = next(j for j, v in enumerate(verdicts) if v != HOLDS), INCONCLUSIVE
+    if verdict == FAILS:
+        estimate, reason = at_holm[i], f"does not hold at Holm's level over {k} comparisons"
+        shown = family
+    else:
+        estimate, reason, shown = at_claim[i], rows[i].reason, claim
+    return ClaimRow(shown, estimate, verdict, reason, f"decided by {labels[i]}; {text}",
+                    {"decided_by": labels[i], **extra})
 
 
 def decide_family(claim: Claim, estimates: Sequence[Estimate], labels: Sequence[str], *,

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from hpo_kit import stats
-from hpo_kit.claims import (FAILS, HOLDS, INCONCLUSIVE, UNMEASURED, Claim, claims_frame, claims_markdown, decide,
+from hpo_kit.claims import (FAILS, HOLDS, INCONCLUSIVE, UNMEASURED, Claim, claims_frame, claims_markdown, decide, decide_all,
                             decide_family, verdict_counts)
 from hpo_kit.stats import Estimate
 
 from calibration import assert_calibrated_null, assert_power, null_limit
+from hpo_kit.null_checks import upper_bound
 
 
 def claim(**kw):
@@ -140,5 +141,72 @@ def test_shift_rule_is_calibrated_on_discrete_ties():
                                                                 c.ci_level)))
 
 
-def test_null_limit_has_binomial_slack():
-    assert 0.05 < null_limit(0.05, 200) < 0.11
+def test_null_bar_is_alpha_plus_two_and_a_half_points():
+    assert null_limit(0.05) == pytest.approx(0.075)
+    # 20 of 400 (5 %) has an upper 95 % bound just under the bar; 35 of 400 (8.75 %) is far above it
+    assert upper_bound(20, 400) < 0.075 < upper_bound(35, 400)
+
+
+# ------------------------------------------------------------------ zero-width intervals (issue 22)
+@pytest.mark.parametrize("direction,threshold,margin", [("equivalent", 0.0, 1.0), ("less", 1.0, 0.0),
+                                                        ("greater", -1.0, 0.0)])
+def test_a_zero_width_interval_never_decides_holds(direction, threshold, margin):
+    """All units tied (both arms identical, a saturated task): the paired interval is [0, 0]. Before the
+    repair this made every equivalence and non-inferiority claim hold by construction."""
+    c = Claim(claim="c", paper="p", source="s", estimand="e", direction=direction, threshold=threshold,
+              margin=margin, min_n=3)
+    e = stats.paired_mean_ci(np.full(10, 0.9), np.full(10, 0.9), c.ci_level)
+    assert e.low == e.high == 0.0
+    row = decide(c, e)
+    assert row.verdict == UNMEASURED and "zero width" in row.reason and row.extra["zero_width"]
+
+
+def test_a_zero_width_interval_still_says_a_tie_does_not_beat():
+    e = stats.paired_mean_ci(np.full(10, 0.9), np.full(10, 0.9), claim().ci_level)
+    assert decide(claim(), e).verdict == FAILS  # "greater than 0" on exact ties: boundary included
+
+
+# ------------------------------------------------------------------ all-must-hold claims (issue 22)
+def _all_claim(direction="greater", margin=0.0):
+    return Claim(claim="all", paper="p", source="s", estimand="e", direction=direction, margin=margin, min_n=3)
+
+
+def _family(samples):
+    return lambda level: [stats.mean_ci(x, level) for x in samples]
+
+
+def test_decide_all_holds_only_if_every_comparison_holds():
+    rng = np.random.default_rng(0)
+    good = [rng.normal(1.0, 0.2, 20) for _ in range(3)]
+    assert decide_all(_all_claim(), _family(good), ["a", "b", "c"]).verdict == HOLDS
+    mixed = good[:2] + [rng.normal(0.0, 0.2, 20)]
+    row = decide_all(_all_claim(), _family(mixed), ["a", "b", "c"])
+    assert row.verdict in (INCONCLUSIVE, FAILS) and row.extra["decided_by"] == "c"
+
+
+def test_decide_all_does_not_hold_at_holms_level_only():
+    """With k comparisons all exactly at the boundary, 'any fails at alpha' says "does not hold" in about
+    1 - (1 - alpha)^k of experiments (14 % at k = 3); Holm's level keeps it within the bar."""
+    k = 3
+
+    def replicate(rng):
+        return decide_all(_all_claim(), _family([rng.normal(0.0, 1.0, 10) for _ in range(k)]), list("abc"))
+
+    from calibration import assert_calibrated_null
+    assert_calibrated_null(replicate, verdict=FAILS, n_replicates=600)
+
+    def old_rule(rng):  # each comparison at the unadjusted level
+        rows = [decide(_all_claim(), stats.mean_ci(rng.normal(0.0, 1.0, 10), 0.9)) for _ in range(k)]
+        return FAILS if any(r.verdict == FAILS for r in rows) else INCONCLUSIVE
+
+    from calibration import holds_rate
+    rate, _ = holds_rate(old_rule, 400, verdict=FAILS)
+    assert rate > null_limit(0.05)
+
+
+def test_decide_all_equivalence_and_not_measured():
+    rng = np.random.default_rng(3)
+    eq = _all_claim("equivalent", margin=1.0)
+    assert decide_all(eq, _family([rng.normal(0.0, 0.3, 30) for _ in range(2)]), ["x", "y"]).verdict == HOLDS
+    assert decide_all(eq, lambda level: [None, None], ["x", "y"]).verdict == UNMEASURED
+    assert decide_all(eq, lambda level: [], []).verdict == UNMEASURED

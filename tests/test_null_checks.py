@@ -1,0 +1,64 @@
+"""The end-to-end null-check framework (hpo_kit.null_checks): counting, the bar, and the registry."""
+import numpy as np
+import pytest
+
+from hpo_kit import stats
+from hpo_kit.claims import FAILS, HOLDS, Claim, decide
+from hpo_kit.null_checks import BAR_SLACK, PACKAGES, NullCase, NullResult, all_cases, check, upper_bound
+
+CLAIM = Claim(claim="A beats B", paper="p", source="s", estimand="mean of A - B", direction="greater", min_n=3)
+
+
+def _paired_replicate(shift: float, n: int = 10):
+    def replicate(r: int):
+        rng = np.random.default_rng(r)
+        a, b = rng.normal(shift, 1.0, n), rng.normal(0.0, 1.0, n)
+        return decide(CLAIM, stats.paired_mean_ci(a, b, CLAIM.ci_level))
+    return replicate
+
+
+def test_upper_bound_is_clopper_pearson():
+    assert upper_bound(0, 100) == pytest.approx(1 - 0.05 ** (1 / 100))
+    assert upper_bound(5, 5) == 1.0 and upper_bound(0, 0) == 1.0
+    assert upper_bound(20, 400) < 0.05 + BAR_SLACK < upper_bound(30, 400)
+
+
+def test_a_calibrated_symmetric_null_is_within_the_bar():
+    case = NullCase("00_test", "A beats B", "workshop", "both arms the same distribution", _paired_replicate(0.0),
+                    n_replicates=800)
+    result = check(case, progress=False)
+    assert result.n == 800 and result.within_bar, result.summary()
+    assert 0.02 < result.rate(HOLDS) < 0.08 and 0.02 < result.rate(FAILS) < 0.08
+
+
+def test_a_design_that_favours_one_arm_is_caught():
+    """A quarter of a standard deviation of bias (say, a target one arm reaches by definition)."""
+    case = NullCase("00_test", "A beats B", "workshop", "biased design", _paired_replicate(0.4), n_replicates=400)
+    result = check(case, progress=False)
+    assert not result.within_bar and "OUTSIDE" in result.summary()
+    row = result.as_row()
+    assert row["replicates"] == 400 and row["false_holds"] > 0.1 and not row["within_bar"]
+
+
+def test_only_the_counted_verdicts_are_held_to_the_bar():
+    always_fails = NullCase("00_test", "x", "paper", "r", lambda r: decide(CLAIM, stats.paired_mean_ci(
+        np.zeros(5), np.ones(5) + np.arange(5) * 1e-3, CLAIM.ci_level)), false_verdicts=(HOLDS,), n_replicates=50)
+    assert check(always_fails, progress=False).within_bar
+    assert not NullResult(always_fails).within_bar  # no replicate: nothing shown
+
+
+def test_bad_cases_are_refused():
+    with pytest.raises(ValueError, match="design"):
+        NullCase("00", "c", "huge", "r", _paired_replicate(0.0))
+    with pytest.raises(ValueError, match="false_verdicts"):
+        NullCase("00", "c", "paper", "r", _paired_replicate(0.0), false_verdicts=("wrong",))
+    with pytest.raises(TypeError, match="ClaimRow"):
+        check(NullCase("00", "c", "paper", "r", lambda r: "holds", n_replicates=1), progress=False)
+
+
+def test_every_registered_case_is_well_formed():
+    cases = all_cases(PACKAGES)
+    keys = [c.key for c in cases]
+    assert len(keys) == len(set(keys)), "two cases share a notebook, claim and design"
+    for c in cases:
+        assert c.notebook[:2].isdigit() and c.removed and callable(c.replicate)
