@@ -25,7 +25,7 @@ ifeq ($(HPO_KIT_DATA),)
   endif
 endif
 
-.PHONY: install reproduce test check sync lab bench clean help
+.PHONY: install reproduce test check sync lab bench calibration clean help
 
 help:
 	@echo "make reproduce [PROFILE=smoke|workshop|paper] [NB=<name> ...] [FORCE=1]  run notebooks (skips ones done with the same code), write runs/<profile>/REPORT.md and report.html"
@@ -34,6 +34,7 @@ help:
 	@echo "make lab                                                       JupyterLab on notebooks/ with the kit's kernel"
 	@echo "make sync                                                      sync notebooks/*.ipynb with their py:percent scripts (notebooks/scripts/), create missing ones"
 	@echo "make bench                                                     speed benchmarks (print figures)"
+	@echo "make calibration [FAST=1]                                      end-to-end null checks of every claim (print false-verdict rates)"
 	@echo "make clean                                                     remove runs/"
 	@echo "install options: PYTHON=python3.X (3.11-3.13)  VENV=<dir>  TORCH_INDEX=https://download.pytorch.org/whl/cpu"
 
@@ -90,7 +91,13 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/*.py; do case $$script in */calibration_e2e.py) continue;; esac; \
+	  echo "== $$script"; $(PY) $$script || exit 1; done
+
+# End-to-end null checks of every claim (long: hours at every case's own replicate count; FAST=1 for
+# the cases make test runs).
+calibration: $(STAMP)
+	$(PY) bench/calibration_e2e.py $(if $(FAST),--fast)
 
 clean:
 	rm -rf runs

@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from scipy import stats as sps
-from tqdm.auto import tqdm
-
 from hpo_kit.claims import FAILS, HOLDS, INCONCLUSIVE, UNMEASURED, ClaimRow
+from hpo_kit.progress import progress
 
 #: the bar's slack over alpha, in rate units (2.5 points)
 BAR_SLACK = 0.025
@@ -133,11 +132,11 @@ class NullResult:
                 "bar": self.limit, "within_bar": self.within_bar, "slow": self.case.slow, "note": self.case.note}
 
 
-def check(case: NullCase, n_replicates: int | None = None, *, start: int = 0, progress: bool = True) -> NullResult:
+def check(case: NullCase, n_replicates: int | None = None, *, start: int = 0, show_progress: bool = True) -> NullResult:
     """Run ``case`` for ``n_replicates`` replicates (default: the case's own number) from index ``start``."""
     n = case.n_replicates if n_replicates is None else int(n_replicates)
     result = NullResult(case)
-    for r in tqdm(range(start, start + n), desc=case.key[:70], disable=not progress, leave=False):
+    for r in progress(range(start, start + n), desc=case.key[:70], disable=not show_progress, leave=False):
         row = case.replicate(r)
         if not isinstance(row, ClaimRow):
             raise TypeError(f"{case.key}: replicate must return a ClaimRow, got {type(row).__name__}")

@@ -26,7 +26,7 @@ def test_upper_bound_is_clopper_pearson():
 def test_a_calibrated_symmetric_null_is_within_the_bar():
     case = NullCase("00_test", "A beats B", "workshop", "both arms the same distribution", _paired_replicate(0.0),
                     n_replicates=800)
-    result = check(case, progress=False)
+    result = check(case, show_progress=False)
     assert result.n == 800 and result.within_bar, result.summary()
     assert 0.02 < result.rate(HOLDS) < 0.08 and 0.02 < result.rate(FAILS) < 0.08
 
@@ -34,7 +34,7 @@ def test_a_calibrated_symmetric_null_is_within_the_bar():
 def test_a_design_that_favours_one_arm_is_caught():
     """A quarter of a standard deviation of bias (say, a target one arm reaches by definition)."""
     case = NullCase("00_test", "A beats B", "workshop", "biased design", _paired_replicate(0.4), n_replicates=400)
-    result = check(case, progress=False)
+    result = check(case, show_progress=False)
     assert not result.within_bar and "OUTSIDE" in result.summary()
     row = result.as_row()
     assert row["replicates"] == 400 and row["false_holds"] > 0.1 and not row["within_bar"]
@@ -43,7 +43,7 @@ def test_a_design_that_favours_one_arm_is_caught():
 def test_only_the_counted_verdicts_are_held_to_the_bar():
     always_fails = NullCase("00_test", "x", "paper", "r", lambda r: decide(CLAIM, stats.paired_mean_ci(
         np.zeros(5), np.ones(5) + np.arange(5) * 1e-3, CLAIM.ci_level)), false_verdicts=(HOLDS,), n_replicates=50)
-    assert check(always_fails, progress=False).within_bar
+    assert check(always_fails, show_progress=False).within_bar
     assert not NullResult(always_fails).within_bar  # no replicate: nothing shown
 
 
@@ -53,7 +53,7 @@ def test_bad_cases_are_refused():
     with pytest.raises(ValueError, match="false_verdicts"):
         NullCase("00", "c", "paper", "r", _paired_replicate(0.0), false_verdicts=("wrong",))
     with pytest.raises(TypeError, match="ClaimRow"):
-        check(NullCase("00", "c", "paper", "r", lambda r: "holds", n_replicates=1), progress=False)
+        check(NullCase("00", "c", "paper", "r", lambda r: "holds", n_replicates=1), show_progress=False)
 
 
 def test_every_registered_case_is_well_formed():
