@@ -53,8 +53,14 @@ $(STAMP): pyproject.toml $(wildcard constraints/py3.*.txt)
 	    echo "       Install one, or pass its path: make install PYTHON=/path/to/python3.12" >&2; exit 1; \
 	  fi; \
 	fi; \
-	v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
-	  echo "error: PYTHON=$$py cannot be run; pass an interpreter of Python 3.11, 3.12 or 3.13" >&2; exit 1; }; \
+	v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/tmp/hpo_kit_python_check.$$$$) || { \
+	  echo "error: PYTHON=$$py cannot be run. It said:" >&2; sed 's/^/    /' /tmp/hpo_kit_python_check.$$$$ >&2; \
+	  case "$$(command -v $$py)" in *pyenv/shims*) \
+	    echo "  $$py is a pyenv shim: choose a version first (PYENV_VERSION=3.12.x make install, or pyenv global/local 3.12.x)," >&2; \
+	    echo "  or pass the interpreter itself: make install PYTHON=\$$(PYENV_VERSION=3.12.x pyenv which python)" >&2;; \
+	  *) echo "  Pass an interpreter of Python 3.11, 3.12 or 3.13: make install PYTHON=/path/to/python3.12" >&2;; esac; \
+	  rm -f /tmp/hpo_kit_python_check.$$$$; exit 1; }; \
+	rm -f /tmp/hpo_kit_python_check.$$$$; \
 	case " $(SUPPORTED) " in *" $$v "*) ;; *) \
 	  echo "error: $$py is Python $$v; the kit supports $(SUPPORTED). Pass PYTHON=python3.X, or VENV=<new dir> if $(VENV) was made by another Python." >&2; exit 1;; esac; \
 	test -f constraints/py$$v.txt || { echo "error: constraints/py$$v.txt is missing (the exact versions for Python $$v)" >&2; exit 1; }; \
@@ -63,6 +69,8 @@ $(STAMP): pyproject.toml $(wildcard constraints/py3.*.txt)
 	$(PIP) install -q --upgrade -c $(LOCK) pip setuptools wheel
 	@# torch first, alone and without its dependencies, so that TORCH_INDEX picks only torch's build;
 	@# its dependencies come from the ordinary index in the next line.
+	@# An unreachable TORCH_INDEX makes pip speak of "conflicting dependencies": say what is wrong instead.
+	$(if $(TORCH_INDEX),$(PY) constraints/check_index.py $(TORCH_INDEX))
 	$(PIP) install -q --no-deps -c $(LOCK) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch==2.13.0
 	$(PIP) install -q -c $(LOCK) torch==2.13.0
 	@# fanova needs pyrfr, compiled here: SWIG >= 4.2 builds forests that lack methods, and the
