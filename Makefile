@@ -25,7 +25,7 @@ ifeq ($(HPO_KIT_DATA),)
   endif
 endif
 
-.PHONY: install reproduce test check sync lab bench calibration clean help
+.PHONY: install reproduce test check sync lab bench calibration gpu-check clean help
 
 help:
 	@echo "make reproduce [PROFILE=smoke|workshop|paper] [NB=<name> ...] [FORCE=1]  run notebooks (skips ones done with the same code), write runs/<profile>/REPORT.md and report.html"
@@ -34,6 +34,7 @@ help:
 	@echo "make lab                                                       JupyterLab on notebooks/ with the kit's kernel"
 	@echo "make sync                                                      sync notebooks/*.ipynb with their py:percent scripts (notebooks/scripts/), create missing ones"
 	@echo "make bench                                                     speed benchmarks (print figures)"
+	@echo "make gpu-check                                                 the GPU path: trainer on CUDA vs CPU, speed-up, notebooks 01 and 03 on CUDA"
 	@echo "make calibration [FAST=1]                                      end-to-end null checks of every claim (print false-verdict rates)"
 	@echo "make clean                                                     remove runs/"
 	@echo "install options: PYTHON=python3.X (3.11-3.13)  VENV=<dir>  TORCH_INDEX=https://download.pytorch.org/whl/cpu"
@@ -99,8 +100,12 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 bench: $(STAMP)
-	@for script in bench/*.py; do case $$script in */calibration_e2e.py) continue;; esac; \
+	@for script in bench/*.py; do case $$script in */calibration_e2e.py|*/gpu_check.py) continue;; esac; \
 	  echo "== $$script"; $(PY) $$script || exit 1; done
+
+# The GPU path: trainer CPU vs CUDA, speed-up, notebooks 01 and 03 on CUDA (exits 0 without CUDA).
+gpu-check: $(STAMP)
+	$(PY) bench/gpu_check.py
 
 # End-to-end null checks of every claim (long: hours at every case's own replicate count; FAST=1 for
 # the cases make test runs).
