@@ -6,12 +6,20 @@ opens anywhere (mailed, copied to a USB stick) with nothing beside it. Each exec
 gets an HTML copy beside it (``runs/<profile>/<notebook>/<notebook>.html``, via nbconvert), which both
 pages link to; its output images are already inside the notebook, and the CDN scripts nbconvert's
 template would load (require.js, MathJax) are left out so the copy renders offline too.
+
+Read at a glance: every verdict carries a symbol (``✔ holds``, ``✘ does not hold``, ``? inconclusive``,
+``– not measured``) and, in report.html, a background colour that differs in lightness too, so it reads
+in greyscale; each notebook's claims table has five columns, with the decision rule written once
+under it and estimands and notes as a list (no ``nan``, no Python lists, numbers to 3 digits); every
+figure has a caption (the notebook's own from results.json's ``figure_captions``, else its name); and
+one banner at the top names the notebooks that ran on fallback data.
 """
 from __future__ import annotations
 
 import base64
 import html
 import json
+import math
 import mimetypes
 import re
 import sys
@@ -19,8 +27,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hpo_kit import paths
-from hpo_kit.claims import VERDICTS, claims_markdown, verdict_counts
+from hpo_kit.claims import FAILS, HOLDS, INCONCLUSIVE, UNMEASURED, VERDICTS, counts_text, format_value, verdict_counts
 from hpo_kit.environment_info import cpu_model
+
+#: a symbol per verdict, so that a verdict reads without colour (greyscale print, colour blindness)
+SYMBOLS = {HOLDS: "✔", FAILS: "✘", INCONCLUSIVE: "?", UNMEASURED: "–"}
+#: the CSS class of a verdict's table cell in report.html
+VERDICT_CLASSES = {HOLDS: "v-holds", FAILS: "v-fails", INCONCLUSIVE: "v-inconclusive", UNMEASURED: "v-unmeasured"}
+#: (background, text) of a verdict's cell. The backgrounds differ in lightness as well as in hue (relative
+#: luminance 0.09, 0.45, 0.71, 0.90: four different greys when printed), and every text colour has a
+#: contrast of at least 7:1 on its background (WCAG AAA)
+VERDICT_COLOURS = {HOLDS: ("#6cc68a", "#02220f"), FAILS: ("#a61b1b", "#ffffff"),
+                   INCONCLUSIVE: ("#fff4cc", "#6b3d00"), UNMEASURED: ("#d5dceb", "#1e293b")}
+#: what marks a notebook's data as a fallback in results.json's ``data_source`` (hpo_kit.data.mnist's
+#: FALLBACK_SOURCE says "offline fallback"); a ``data_fallback`` flag, where a notebook records one, wins
+_FALLBACK_WORD = re.compile(r"\bfall-?back\b", re.IGNORECASE)
 
 
 def _load(path: Path) -> dict | None:
@@ -35,6 +56,116 @@ def html_copy_name(output: str) -> str:
     return str(Path(output).with_suffix(".html"))
 
 
+def uses_fallback_data(results: dict) -> bool:
+    """True when a notebook's results say it ran on fallback data (not the data its paper used)."""
+    flag = results.get("data_fallback")
+    if isinstance(flag, bool):
+        return flag
+    return bool(_FALLBACK_WORD.search(str(results.get("data_source") or "")))
+
+
+def _round_number(match: re.Match) -> str:
+    value = float(match.group(0))
+    return f"{value:.3g}" if abs(value) < 1e6 else f"{value:.3e}"
+
+
+def clean_note(text: str) -> str:
+    """A note as a reader wants it: no ``nan``, no Python lists, numbers to 3 digits.
+
+    ``[0.1234567, nan]`` becomes ``0.123, n/a``; ``nan`` alone becomes ``n/a``; a float written with
+    more than three decimals is rounded to three significant digits (integers stay as they are).
+    """
+    text = str(text)
+    text = re.sub(r"(?<![\w.])-?nan(?![\w.])", "n/a", text, flags=re.IGNORECASE)
+    text = re.sub(r"(?<![\w.])-?\d+\.\d{4,}(?:e[+-]?\d+)?(?![\w.])", _round_number, text)
+    text = re.sub(r"\bnp\.float64\(([^()]*)\)", r"\1", text)
+    # a Python list of numbers, quoted words or n/a (``[0.1, 'a']``): just its items
+    item = r"(?:'[^'\[\]]*'|\"[^\"\[\]]*\"|n/a|-?\d[\d.e+-]*|inf|-inf|None|True|False)"
+    text = re.sub(r"\[\s*(" + item + r"(?:\s*,\s*" + item + r")*)\s*,?\s*\]",
+                  lambda m: re.sub(r"'([^']*)'|\"([^\"]*)\"", lambda q: q.group(1) or q.group(2) or "", m.group(1)),
+                  text)
+    return text
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _number(value) -> float | None:
+    """A finite or infinite float, or None for what is missing (None, NaN, text)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def measured_text(row: dict) -> str:
+    """``1.23 [0.456, 2.01] (90 % CI), n = 9 seeds``: the estimate and its interval to 3 digits."""
+    estimate = _number(row.get("estimate"))
+    if estimate is None:
+        return "—"
+    low, high = _number(row.get("ci_low")), _number(row.get("ci_high"))
+    if (low is None) != (high is None):
+        # a one-sided interval: JSON has no infinity, so results.json stores the open end as null
+        low, high = (-math.inf if low is None else low), (math.inf if high is None else high)
+    level = _number(row.get("ci_level"))
+    ci = f" [{format_value(low, 3)}, {format_value(high, 3)}]" if low is not None else ""
+    pct = f" ({100 * level:.3g} % CI)" if ci and level else ""
+    unit = row.get("unit") or ""
+    return f"{format_value(estimate, 3)}{ci}{pct}, n = {row.get('n')} {unit}".strip()
+
+
+def _verdict_cell(verdict: str) -> str:
+    # the bold verdict word stays as claims_markdown writes it; the symbol goes in front
+    return f"{SYMBOLS.get(verdict, '')} **{verdict}**".strip()
+
+
+def compact_claims_markdown(claims: list[dict]) -> str:
+    """One notebook's claims as a compact table: number, claim, paper (source), measured, verdict.
+
+    The rule each claim is decided by is written once under the table (once per distinct rule),
+    not in every row; estimands and notes follow as a numbered list, cleaned by :func:`clean_note`.
+    """
+    if not claims:
+        return "_No claims recorded._"
+    lines = ["| # | claim | paper (source) | measured | verdict |", "|---|---|---|---|---|"]
+    rules: dict[str, list[int]] = {}
+    notes = []
+    for number, row in enumerate(claims, 1):
+        paper = clean_note(row.get("paper", ""))
+        source = row.get("source", "")
+        lines.append(f"| {number} | {_cell(row.get('claim', ''))} | {_cell(paper)}"
+                     + (f" ({_cell(source)})" if source else "")
+                     + f" | {_cell(measured_text(row))} | {_verdict_cell(row.get('verdict', ''))} |")
+        rules.setdefault(str(row.get("rule", "")), []).append(number)
+        note = "; ".join(clean_note(x) for x in (row.get("reason", ""), row.get("detail", "")) if x)
+        estimand = row.get("estimand", "")
+        parts = [f"*estimand:* {_cell(estimand)}" if estimand else "", f"*note:* {_cell(note)}" if note else ""]
+        if any(parts):
+            notes.append(f"- claim {number}: " + "; ".join(p for p in parts if p))
+    lines.append("")
+    if len(rules) == 1:
+        lines.append(f"Rule for every claim above: {next(iter(rules))}.")
+    else:
+        lines.append("Rules: " + "; ".join(f"claim{'s' if len(numbers) > 1 else ''} "
+                                            f"{', '.join(map(str, numbers))}: {rule}" for rule, numbers in rules.items())
+                     + ".")
+    lines += ["", f"{counts_text(verdict_counts(claims))}.", ""]
+    lines += notes
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def figure_caption(results: dict, figure: str, number: str) -> str:
+    """The caption of one figure: the notebook's own (``figure_captions`` in results.json, by file
+    name or path) where it gave one, else the figure's name in words."""
+    captions = results.get("figure_captions") or {}
+    text = captions.get(figure) or captions.get(Path(figure).name) or captions.get(Path(figure).stem)
+    if not text:
+        text = Path(figure).stem.replace("_", " ").strip().capitalize()
+    return f"*Figure {number}. {_cell(text).rstrip('.')}.*"
+
+
 def build_report(profile: str) -> str:
     """The report as Markdown (the content of REPORT.md; report.html renders the same text)."""
     root = paths.runs_dir() / profile
@@ -44,16 +175,25 @@ def build_report(profile: str) -> str:
     if profile == "smoke":
         lines += ["> **Smoke profile: the verdicts below mean nothing.** It only checks that every cell runs, on",
                   "> samples far too small to decide any claim. Use `workshop` or `paper` for verdicts.", ""]
+    results_of = {notebook: (_load(root / notebook / "results.json") if run["status"] == "ok" else None)
+                  for notebook, run in sorted(index.items())}
+    fallback = [nb for nb, results in results_of.items() if results and uses_fallback_data(results)]
+    if fallback:
+        names = ", ".join(f"[{nb}](#{nb.lower()})" for nb in fallback)
+        lines += [f"> **⚠ Fallback data.** {names} ran on fallback data, not the data the paper used (each "
+                  "notebook's data line says which). Their verdicts are about that data; rerun with the real "
+                  "data (`python -m hpo_kit.check --download`) before quoting them.", ""]
+    legend = " · ".join(f"{SYMBOLS[v]} {v}" for v in VERDICTS)
     lines += ["Every verdict follows one rule (`hpo_kit/claims.py`): **holds** when the claim's confidence interval",
               "lies entirely on the claimed side (inside the margin, for a no-difference claim), **does not hold**",
               "when it lies entirely on the other side, **inconclusive** otherwise, **not measured** when it could",
-              "not be computed or the sample is below the claim's minimum.", "",
+              f"not be computed or the sample is below the claim's minimum. Verdicts: {legend}.", "",
               "| notebook | status | runtime | " + " | ".join(VERDICTS) + " |", "|---|---|---|" + "---|" * len(VERDICTS)]
     totals = {v: 0 for v in VERDICTS}
     sections = []
-    for notebook, run in sorted(index.items()):
-        results = _load(root / notebook / "results.json") if run["status"] == "ok" else None
-        claims = (results or {}).get("claims", [])
+    for number, (notebook, run) in enumerate(sorted(index.items()), 1):
+        results = results_of[notebook]
+        claims = [c for c in (results or {}).get("claims", [])]
         counts = verdict_counts(claims)
         for v in VERDICTS:
             totals[v] += counts[v]
@@ -66,11 +206,13 @@ def build_report(profile: str) -> str:
         if run.get("error"):
             sec.append(f"- error: `{run['error']}`")
         if results:
-            sec.append(f"- data: {results.get('data_source') or '—'}")
-            sec += ["", claims_markdown(claims), ""]
-            for fig in results.get("figures", []):
-                sec.append(f"![{Path(fig).stem}]({notebook}/{fig})")
-        sections.append("\n".join(sec))
+            marker = "⚠ fallback: " if uses_fallback_data(results) else ""
+            sec.append(f"- data: {marker}{results.get('data_source') or '—'}")
+            sec += ["", compact_claims_markdown([c.as_dict() if hasattr(c, "as_dict") else c for c in claims]), ""]
+            for k, fig in enumerate(results.get("figures", []), 1):
+                sec += [f"![{Path(fig).stem}]({notebook}/{fig})", "", figure_caption(results, fig, f"{number}.{k}"),
+                        ""]
+        sections.append("\n".join(sec).rstrip())
     if index:
         lines.append("| **all** | | | " + " | ".join(f"**{totals[v]}**" for v in VERDICTS) + " |")
     return "\n".join(lines + [""] + sections) + "\n"
@@ -88,7 +230,15 @@ img { max-width: 100%; height: auto; display: block; margin: 1rem 0; border: 1px
 blockquote { border-left: 4px solid #d97706; margin: 1rem 0; padding: 0.2rem 1rem; background: #fff7ed; }
 code { background: #f4f4f5; padding: 0 0.2rem; border-radius: 3px; }
 h2 { border-bottom: 1px solid #e4e4e7; padding-bottom: 0.2rem; margin-top: 2.5rem; }
-"""
+td:first-child { white-space: nowrap; }
+td.verdict { white-space: nowrap; font-weight: 600; }
+figure { margin: 1rem 0 2rem; }
+figure img { margin: 0; }
+figcaption { font-size: 0.9rem; color: #52525b; margin-top: 0.3rem; }
+blockquote.fallback { border-left-color: #a61b1b; background: #fdecec; font-size: 1.05rem; }
+td.v-unmeasured { font-style: italic; }
+""" + "".join(f"td.{VERDICT_CLASSES[v]} {{ background: {bg}; color: {fg}; }}\n"   # readable in greyscale too
+              for v, (bg, fg) in VERDICT_COLOURS.items())
 
 
 def _data_uri(path: Path) -> str | None:
@@ -118,12 +268,29 @@ def render_html(markdown: str, base: Path, title: str) -> str:
         return f'{match.group(1)}{uri}{match.group(3)}'
 
     body = re.sub(r'(<img src=")([^"]*)(")', embed, body)
+    body = _style_verdicts(_figures_with_captions(body))
+    body = body.replace("<blockquote>\n<p><strong>⚠ Fallback data.", '<blockquote class="fallback">\n<p><strong>⚠ Fallback data.', 1)
     # Section anchors: the summary table links to #<notebook name in lower case>.
     body = re.sub(r"<h2>(.*?)</h2>", lambda m: f'<h2 id="{html.escape(html.unescape(m.group(1)).lower())}">'
                   f"{m.group(1)}</h2>", body)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
+
+
+def _style_verdicts(body: str) -> str:
+    """Give each verdict cell (``<td>✔ <strong>holds</strong></td>``) its class: colour in report.html."""
+    for verdict, css in VERDICT_CLASSES.items():
+        cell = f"<td>{html.escape(SYMBOLS[verdict])} <strong>{html.escape(verdict)}</strong></td>"
+        body = body.replace(cell, f'<td class="verdict {css}">{html.escape(SYMBOLS[verdict])} '
+                                  f"<strong>{html.escape(verdict)}</strong></td>")
+    return body
+
+
+def _figures_with_captions(body: str) -> str:
+    """An image paragraph followed by its caption paragraph (``*Figure n. ...*``) as one <figure>."""
+    return re.sub(r"<p>(<img [^>]*>)</p>\s*<p><em>(Figure [^<]*)</em></p>",
+                  r"<figure>\1<figcaption>\2</figcaption></figure>", body)
 
 
 _EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*', re.IGNORECASE)

@@ -26,7 +26,8 @@ from hpo_kit.claims import Claim, claims_markdown, decide
 from hpo_kit.stats import mean_ci
 
 NOTEBOOK = "00_demo"
-CLAIM_TEXTS = ("Training longer lowers validation error", "The pick beats the default & <nothing else>")
+CLAIM_TEXTS = ("Training longer lowers validation error", "The pick beats the default & <nothing else>",
+               "Dropout helps", "The search reaches the target")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 # Flags that keep a headless browser from phoning home or waiting for a display or a profile.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -114,8 +115,16 @@ def _claim_rows():
                    direction="greater", min_n=5)
     pick = Claim(claim=CLAIM_TEXTS[1], paper="the pick is better", source="test", unit="seeds",
                  estimand="test error of default minus pick, points; > 0: pick better", direction="greater", min_n=3)
+    dropout = Claim(claim=CLAIM_TEXTS[2], paper="dropout lowers the error", source="test", unit="seeds",
+                    estimand="error without minus with dropout, points; > 0: dropout helps", direction="greater")
+    target = Claim(claim=CLAIM_TEXTS[3], paper="it reaches the target", source="test", unit="seeds",
+                   estimand="seconds to the target", direction="less", threshold=60.0)
+    # one claim per verdict, so that the page shows all four colours
     return [decide(longer, mean_ci(rng.normal(5.0, 1.0, 9), longer.ci_level)),
-            decide(pick, mean_ci(rng.normal(0.1, 2.0, 4), pick.ci_level))]
+            decide(pick, mean_ci(rng.normal(0.1, 2.0, 4), pick.ci_level),
+                   detail="per seed [0.123456789, nan, 2.5]; spread nan"),
+            decide(dropout, mean_ci(rng.normal(-5.0, 1.0, 9), dropout.ci_level)),
+            decide(target, None, not_measured="no run reached the target")]
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +163,8 @@ def run_folder(tmp_path_factory):
     nbformat.write(nb, folder / f"{NOTEBOOK}.ipynb")
 
     results = {"notebook": NOTEBOOK, "profile": "workshop", "data_source": "synthetic test data",
-               "claims": [r.as_dict() for r in rows], "figures": ["figures/learning_curve.png"]}
+               "claims": [r.as_dict() for r in rows], "figures": ["figures/learning_curve.png"],
+               "figure_captions": {"learning_curve.png": "Validation error after each epoch"}}
     (folder / "results.json").write_text(json.dumps(results))
     index = {NOTEBOOK: {"notebook": NOTEBOOK, "status": "ok", "duration_s": 12.5, "error": None,
                         "output": f"{NOTEBOOK}/{NOTEBOOK}.ipynb", "fingerprint": "x", "skipped": False}}
@@ -211,6 +221,7 @@ def test_report_html_renders_in_chromium(run_folder, tmp_path):
     assert found["claims_tables"] == 1, "the claims table is missing"
     for text in CLAIM_TEXTS:
         assert text in found["text"]
+    assert "Figure 1.1. Validation error after each epoch." in found["text"]
     screenshot_is_not_blank(page, tmp_path)
 
 
@@ -242,3 +253,146 @@ def test_an_unreadable_notebook_costs_only_its_html_copy(tmp_path, monkeypatch, 
     assert (root / "report.html").exists() and not (root / "nb" / "nb.html").exists()
     assert "no HTML copy of nb.ipynb" in capsys.readouterr().err
     assert "boom" in (root / "report.html").read_text()
+
+
+# ------------------------------------------------------------------ at a glance (issue 25, item 5)
+
+def rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def luminance(colour: str) -> float:
+    """WCAG's relative luminance of ``#rrggbb``: the grey a colour becomes, 0 (black) to 1 (white)."""
+    c = rgb(colour) / 255
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(c @ [0.2126, 0.7152, 0.0722])
+
+
+def colour_pixels(shot: Path) -> dict[str, int]:
+    """How many pixels of the screenshot have each verdict's background colour (within 6 per channel)."""
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=int)
+    return {verdict: int((np.abs(pixels - rgb(background)).max(axis=2) <= 6).sum())
+            for verdict, (background, _) in report.VERDICT_COLOURS.items()}
+
+
+def test_verdict_colours_read_in_greyscale_and_have_contrast():
+    greys = sorted(luminance(background) for background, _ in report.VERDICT_COLOURS.values())
+    assert min(np.diff(greys)) >= 0.15, f"two verdict backgrounds print as nearly the same grey: {greys}"
+    for verdict, (background, text) in report.VERDICT_COLOURS.items():
+        high, low = sorted((luminance(background), luminance(text)), reverse=True)
+        assert (high + 0.05) / (low + 0.05) >= 7, f"{verdict}: text contrast below 7:1"
+
+
+def test_every_verdict_has_its_colour_and_symbol(run_folder):
+    page = (run_folder / "report.html").read_text(encoding="utf-8")
+    for verdict, css in report.VERDICT_CLASSES.items():
+        assert re.search(rf'<td class="verdict {css}">{re.escape(report.SYMBOLS[verdict])} <strong>{verdict}</strong>',
+                         page), verdict
+        assert f"td.{css} {{ background: #" in page, f"no colour for {verdict}"
+    # the symbols tell the verdicts apart without colour: four different ones
+    assert len(set(report.SYMBOLS.values())) == 4
+    md = (run_folder / "REPORT.md").read_text(encoding="utf-8")
+    for verdict in report.VERDICT_CLASSES:
+        assert f"{report.SYMBOLS[verdict]} **{verdict}**" in md, verdict
+
+
+def test_screenshot_shows_the_verdict_colours(run_folder, tmp_path):
+    """Chromium paints every verdict's background; the same page without the style sheet has none of them
+    (so the check can fail)."""
+    page = run_folder / "report.html"
+    shot = tmp_path / "report.png"
+    run_chromium(page, tmp_path, "--window-size=1200,2400", f"--screenshot={shot}")
+    found = colour_pixels(shot)
+    assert all(n > 300 for n in found.values()), found
+
+    bare = run_folder / "report.bare.html"
+    bare.write_text(re.sub(r"<style>.*?</style>", "", page.read_text(encoding="utf-8"), flags=re.DOTALL),
+                    encoding="utf-8")
+    try:
+        shot_bare = tmp_path / "bare.png"
+        run_chromium(bare, tmp_path, "--window-size=1200,2400", f"--screenshot={shot_bare}")
+    finally:
+        bare.unlink()
+    assert all(n < 50 for n in colour_pixels(shot_bare).values()), colour_pixels(shot_bare)
+
+
+def test_claims_table_is_compact(run_folder):
+    md = (run_folder / "REPORT.md").read_text(encoding="utf-8")
+    section = md.split(f"## {NOTEBOOK}", 1)[1]
+    header = next(line for line in section.splitlines() if line.startswith("| # | claim"))
+    assert header.count("|") - 1 <= 5, header
+    rule = _claim_rows()[0].claim.rule()
+    assert section.count(rule) == 1, "the rule is written once, not per row"
+    claims_part = section.split("![", 1)[0]
+    assert not re.search(r"(?<![\w/])nan(?![\w])", claims_part, re.IGNORECASE), "a nan in the claims table or notes"
+    notes = "\n".join(line for line in claims_part.splitlines() if line.startswith("- claim"))
+    assert "per seed" in notes and not re.search(r"\[[^\]]*,[^\]]*\]", notes), "a Python list in the notes"
+    assert "0.123" in claims_part and "0.123456789" not in claims_part, "numbers are rounded"
+    # every measured number in the table has at most 3 significant digits
+    for row in (line for line in section.splitlines() if re.match(r"\| \d+ \|", line)):
+        measured = row.split("|")[4]
+        for number in re.findall(r"-?\d+\.\d+", measured):
+            assert len(number.lstrip("-0.").replace(".", "")) <= 3, (number, row)
+
+
+def test_every_figure_has_a_caption(run_folder):
+    page = (run_folder / "report.html").read_text(encoding="utf-8")
+    figures = re.findall(r"<figure><img [^>]*><figcaption>([^<]*)</figcaption></figure>", page)
+    assert figures == ["Figure 1.1. Validation error after each epoch."], figures
+    assert len(re.findall(r"<img ", page)) == len(figures), "an image without a caption"
+
+
+def test_a_figure_without_a_given_caption_is_named(tmp_path):
+    assert report.figure_caption({}, "figures/best_vs_time.png", "2.3") == "*Figure 2.3. Best vs time.*"
+
+
+def _write_run(root: Path, data_sources: dict[str, str]) -> None:
+    """A run folder with one ok notebook per entry, each with one claim and the given data source."""
+    root.mkdir(parents=True, exist_ok=True)
+    row = _claim_rows()[0].as_dict()
+    index = {}
+    for notebook, source in data_sources.items():
+        (root / notebook).mkdir()
+        (root / notebook / "results.json").write_text(json.dumps({"notebook": notebook, "data_source": source,
+                                                                   "claims": [row], "figures": []}))
+        index[notebook] = {"notebook": notebook, "status": "ok", "duration_s": 1.0, "error": None,
+                           "output": f"{notebook}/{notebook}.ipynb"}
+    (root / "index.json").write_text(json.dumps(index))
+
+
+def test_one_fallback_banner_at_the_top(tmp_path, monkeypatch):
+    from hpo_kit.data.mnist import FALLBACK_SOURCE
+
+    monkeypatch.setenv("HPO_KIT_RUNS", str(tmp_path))
+    _write_run(tmp_path / "workshop", {"00_a": f"{FALLBACK_SOURCE}; stratified split", "01_b": "MNIST, full",
+                                       "02_c": FALLBACK_SOURCE})
+    md = report.build_report("workshop")
+    assert md.count("Fallback data.") == 1
+    banner = md.index("Fallback data.")
+    assert banner < md.index("| notebook | status |") and banner < md.index("## 00_a")
+    banner_line = md[banner:md.index("\n", banner)]
+    assert "00_a" in banner_line and "02_c" in banner_line and "01_b" not in banner_line
+    page = report.render_html(md, tmp_path / "workshop", "t")
+    assert page.count('<blockquote class="fallback">') == 1
+
+
+def test_no_banner_with_the_real_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("HPO_KIT_RUNS", str(tmp_path))
+    _write_run(tmp_path / "workshop", {"00_a": "MNIST, full (60,000 training + 10,000 test images)"})
+    md = report.build_report("workshop")
+    page = report.render_html(md, tmp_path / "workshop", "t")
+    assert "Fallback data" not in md and "fallback" not in page.split("</head>", 1)[1].lower()
+    assert report.uses_fallback_data({"data_source": "anything", "data_fallback": True})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("means [0.123456789, nan, 3.0]", "means 0.123, n/a, 3.0"),
+    ("spread nan; NaN seeds", "spread n/a; n/a seeds"),
+    ("tasks ['a', 'b'] in f(x)", "tasks a, b in f(x)"),
+    ("ratio 12.3456 at epoch 81", "ratio 12.3 at epoch 81"),
+    ("nanmean of 2 runs", "nanmean of 2 runs"),
+])
+def test_notes_are_cleaned(text, expected):
+    assert report.clean_note(text) == expected
