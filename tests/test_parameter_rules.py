@@ -36,6 +36,8 @@ CASES = [
     ("03_bohb_joint_nas_hpo", {"dataset": "cifar10", "n_train": 49900, "n_val": 300}, ["CIFAR-10's training set has 50,000"]),
     ("03_bohb_joint_nas_hpo", {"backend": "sequential", "n_workers": 2}, ["backend = 'sequential'"]),
     ("04_abohb_stopping_vs_promotion", {"methods": []}, ["methods is empty"]),
+    ("04_abohb_stopping_vs_promotion", {"table_rows": 5000}, ["table_rows = 5,000 is larger", "4,096 rows"]),
+    ("04_abohb_stopping_vs_promotion", {"benchmark_path": "nope.npz"}, ["benchmark_path", "does not exist"]),
     ("04_abohb_stopping_vs_promotion", {"n_workers": []}, ["n_workers is empty"]),
     ("04_abohb_stopping_vs_promotion", {"min_resource": 30, "max_resource": 81, "eta": 3}, ["below min_resource * eta = 30 * 3 = 90"]),
     ("04_abohb_stopping_vs_promotion", {"live_n_train": 59500, "live_n_val": 1000}, ["live_n_train (59,500) + live_n_val (1,000)"]),

@@ -26,24 +26,34 @@ not verified here, and their rows say so.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from hpo_kit import stats
-from hpo_kit.claims import Claim, ClaimRow, require_columns, decide
+from hpo_kit.claims import Claim, ClaimRow, decide, decide_family, require_columns
 
 SOURCE_ABSTRACT = "Klein et al. 2020, arXiv 2003.10865, abstract"
 SOURCE_EXPERIMENTS = "Klein et al. 2020, arXiv 2003.10865: the paper's experiments, not verified here"
 MIN_SEEDS = 5  # below 5 runs per method an exact 90 % interval is barely finite: not decided on fewer
 
-#: equivalence margin for "no winner", in validation-error points (percent). The table's errors are
-#: measured on 1,000 validation images: at the ~7-8 % errors the methods reach, the binomial
-#: standard error of one error measurement is sqrt(0.075 * 0.925 / 1000) = 0.83 points, so a
-#: difference below half a point is smaller than the noise of the yardstick itself, and nobody
-#: would pick a method for it.
-EQUIVALENCE_MARGIN_POINTS = 0.5
+#: equivalence margin for "no winner", in validation-error points (percent), derived for ``mnist_mlp_4k``
+#: (4,096 rows, errors measured on 2,000 validation images, best 81-epoch error 4.85 %):
+#:
+#: * the whole top 1 % of the table's 81-epoch errors spans 0.75 points (4.85 % to 5.60 %; 0.57 points
+#:   on the workshop's first 1,344 rows), and every method's incumbent lands in or near it by the
+#:   comparison time (between-seed SD of the incumbents about 0.25-0.35 points at 30 s in the workshop
+#:   design). A margin of half a point would call any two such methods "equally good" almost whatever
+#:   they do; a third of the span, 0.25 points, still tells the table's 0.1 % from its 1 % (5.05 % vs
+#:   5.60 %).
+#: * the yardstick: the binomial standard error of one error of 5 % on 2,000 images is
+#:   sqrt(0.05 * 0.95 / 2000) = 0.49 points; 0.25 points is half of it, i.e. a difference nobody could
+#:   confirm on a fresh validation set of the same size, and 5 steps of the table's 0.05-point grid.
+#:
+#: (The earlier 0.5 was derived for the 512-row table, whose errors were around 7-9 % on 1,000 images.)
+EQUIVALENCE_MARGIN_POINTS = 0.25
 
 #: "about half the resources", read as: the ratio of epochs A-BOHB / ASHA is within a factor 1.5 of
 #: 1/2, i.e. between 1/3 and 3/4 (symmetric on the log scale). 0.75 saves only a quarter and 1/3
@@ -95,6 +105,16 @@ ABOUT_HALF = Claim(
     direction="equivalent", threshold=math.log(HALF), margin=math.log(HALF_FACTOR), min_n=MIN_SEEDS, unit="seeds")
 
 
+STOPPING_BETTER = Claim(
+    claim="The simpler stopping rule works better than promotion in many cases",
+    paper="the simpler stopping rule works better than promotion in many cases",
+    source="Klein et al. 2020, arXiv 2003.10865 (wording as the issue quotes it; not verified against the paper's text here)",
+    estimand="Hodges-Lehmann shift of the incumbent's validation error, promotion minus stopping, in points, at the "
+             "comparison time, decision time charged, one comparison per family run (ASHA, A-BOHB); > 0: stopping "
+             "better. 'In many cases' on one benchmark: in at least one family (Holm over the families)",
+    direction="greater", threshold=0.0, min_n=MIN_SEEDS, unit="seeds")
+
+
 def stopping_vs_promotion_claim(family: str) -> Claim:
     label = {"asha": "ASHA", "abohb": "A-BOHB"}[family]
     return Claim(
@@ -118,6 +138,20 @@ def _errors(part: pd.DataFrame) -> np.ndarray:
     # no result yet by that time = the worst possible incumbent; inf keeps the run in the sample
     values = part["value"].to_numpy(dtype=float) * 100.0
     return np.where(np.isnan(values), math.inf, values)
+
+
+def _shift_points(worse: np.ndarray, better: np.ndarray, level: float):
+    """Hodges-Lehmann shift ``worse - better`` of two error samples in points, on the errors' grid.
+
+    The errors are multiples of 1 / n_val, so every pairwise difference is one too; floating-point
+    noise (5.1 - 4.85 = 0.2499999999999991) would put a difference that lies exactly on a margin on
+    one side of it or the other. Rounded to 1e-9 points, it stays on the margin (outside "within")."""
+    e = stats.shift_ci(worse, better, level)
+
+    def grid(x: float) -> float:
+        return round(x, 9) if math.isfinite(x) else x
+
+    return replace(e, value=grid(e.value), low=grid(e.low), high=grid(e.high))
 
 
 def _logs(values: np.ndarray) -> np.ndarray:
@@ -150,7 +184,9 @@ def _fmt(x: float, digits: int = 3) -> str:
 
 # ------------------------------------------------------------------------------ the claims
 def beats_at(incumbents: pd.DataFrame, worse: str, better: str, when: str, claim: Claim) -> ClaimRow:
-    """``better`` has a lower incumbent error than ``worse`` at the named time ``when``."""
+    """``better`` has a lower incumbent error than ``worse`` at the named time ``when``.
+
+    End-to-end null (:mod:`hpo_kit.abohb.null_checks`): both arms one method under other seeds."""
     require_columns(incumbents, "incumbents", ("method", "seed", "charged", "when", "time", "value"))
     charged = _charged_side(incumbents)
 
@@ -159,7 +195,7 @@ def beats_at(incumbents: pd.DataFrame, worse: str, better: str, when: str, claim
         b = _errors(_part(incumbents, better, side, when=when))
         if len(a) == 0 or len(b) == 0:
             return None
-        return stats.shift_ci(a, b, claim.ci_level)
+        return _shift_points(a, b, claim.ci_level)
 
     sel = _part(incumbents, better, charged, when=when)
     if sel.empty or _part(incumbents, worse, charged, when=when).empty:
@@ -235,7 +271,10 @@ def _target_row(targets: pd.DataFrame, first: str, second: str, target_name: str
 
 
 def abohb_faster_to_target(targets: pd.DataFrame, variant: str, target_name: str) -> ClaimRow:
-    """Log time to target, ASHA minus A-BOHB (same variant): > 0 means A-BOHB gets there sooner."""
+    """Log time to target, ASHA minus A-BOHB (same variant): > 0 means A-BOHB gets there sooner.
+
+    The target is a quantile of the table fixed before the runs, the same for both arms (neither reaches
+    it by definition). End-to-end null: both arms ASHA (same variant) under other seeds."""
     if variant not in ("stopping", "promotion"):
         raise ValueError(f"variant must be 'stopping' or 'promotion', got {variant!r}")
     return _target_row(targets, f"asha-{variant}", f"abohb-{variant}", target_name, "time", faster_claim(variant),
@@ -243,10 +282,14 @@ def abohb_faster_to_target(targets: pd.DataFrame, variant: str, target_name: str
 
 
 def abohb_fewer_epochs(targets: pd.DataFrame, target_name: str) -> ClaimRow:
+    """Log epochs to the target, ASHA minus A-BOHB (promotion). End-to-end null: both arms ASHA."""
     return _target_row(targets, "asha-promotion", "abohb-promotion", target_name, "epochs", FEWER_EPOCHS, "epochs")
 
 
 def abohb_about_half_the_epochs(targets: pd.DataFrame, target_name: str) -> ClaimRow:
+    """Equivalence of the epochs ratio A-BOHB / ASHA with 1/2 (within a factor 1.5). End-to-end nulls:
+    both arms ASHA (ratio 1, outside the margin: "holds" is false), and both arms ASHA with one arm's
+    epochs scaled by exactly 3/4 or 1/3 (the ratio on the margin's edge)."""
     row = _target_row(targets, "abohb-promotion", "asha-promotion", target_name, "epochs", ABOUT_HALF, "epochs")
     if row.estimate is not None and math.isfinite(row.estimate.value):
         ratio = math.exp(row.estimate.value)
@@ -258,7 +301,11 @@ def stopping_vs_promotion(incumbents: pd.DataFrame, exhaustion: pd.DataFrame, fa
                           when: str = "comparison") -> ClaimRow:
     """Equivalence (TOST) of stopping and promotion at ``when``, which must come before any run of the
     two methods (charged or not) exhausted the table: after that both replay the whole table and
-    reach its best row, and the comparison would hold by construction."""
+    reach its best row, and the comparison would hold by construction.
+
+    End-to-end nulls: both arms promotion of the family, one arm on the table with every error moved by
+    exactly the margin (:attr:`SimulationSettings.error_shift`: "holds" is false), and both arms
+    unshifted ("does not hold" is false)."""
     if family not in ("asha", "abohb"):
         raise ValueError(f"family must be 'asha' or 'abohb', got {family!r}")
     require_columns(incumbents, "incumbents", ("method", "seed", "charged", "when", "time", "value"))
@@ -280,6 +327,40 @@ def stopping_vs_promotion(incumbents: pd.DataFrame, exhaustion: pd.DataFrame, fa
     tried = f"earliest exhaustion among these runs: {_fmt(first, 4)} s"
     row.detail = "; ".join(x for x in (row.detail, tried) if x)
     return row
+
+
+def stopping_better_than_promotion(incumbents: pd.DataFrame, exhaustion: pd.DataFrame,
+                                   families: Sequence[str] = ("asha", "abohb"), when: str = "comparison") -> ClaimRow:
+    """"Stopping works better than promotion in many cases": stopping's incumbent is better (shift of
+    promotion minus stopping > 0) in at least one of the families run, decided by Holm over the families
+    (:func:`hpo_kit.claims.decide_family`: family-wise alpha); "does not hold" only if promotion is at
+    least as good in every family. Families without both variants are left out; none left: not measured.
+
+    End-to-end null: in each family both arms promotion under other seeds (nothing favours either rule).
+    """
+    require_columns(incumbents, "incumbents", ("method", "seed", "charged", "when", "time", "value"))
+    require_columns(exhaustion, "exhaustion", ("method", "seed", "charged", "exhausted"))
+    bad = [f for f in families if f not in ("asha", "abohb")]
+    if bad:
+        raise ValueError(f"families must be among ['asha', 'abohb'], got {bad}")
+    have = set(incumbents.loc[incumbents["when"] == when, "method"])
+    run = [f for f in families if {f"{f}-stopping", f"{f}-promotion"} <= have]
+    if not run:
+        return decide(STOPPING_BETTER, None, not_measured=f"needs runs of stopping and promotion of a family at '{when}'")
+    for f in run:
+        stopping_vs_promotion(incumbents, exhaustion, f, when)  # refuses a time after any run exhausted the table
+    family = STOPPING_BETTER.with_comparisons(len(run))
+    charged = _charged_side(incumbents)
+    estimates, texts = [], []
+    for f in run:
+        worse = _errors(_part(incumbents, f"{f}-promotion", charged, when=when))
+        better = _errors(_part(incumbents, f"{f}-stopping", charged, when=when))
+        estimates.append(_shift_points(worse, better, family.ci_level))
+        texts.append(f"{f}: median {_fmt(_median(better))} (stopping) vs {_fmt(_median(worse))} (promotion) points")
+    labels = [{"asha": "ASHA", "abohb": "A-BOHB"}[f] for f in run]
+    t = float(incumbents.loc[incumbents["when"] == when, "time"].max())
+    detail = f"at t = {t:.3g} s; " + "; ".join(texts) + f"; {'decision time charged' if charged else 'uncharged'}"
+    return decide_family(STOPPING_BETTER, estimates, labels, detail=detail)
 
 
 def notebook_claims(incumbents: pd.DataFrame, targets: pd.DataFrame, exhaustion: pd.DataFrame,
@@ -308,6 +389,9 @@ def notebook_claims(incumbents: pd.DataFrame, targets: pd.DataFrame, exhaustion:
         (stopping_vs_promotion_claim("abohb"), lambda: stopping_vs_promotion(incumbents, exhaustion, "abohb"),
          ("abohb-stopping", "abohb-promotion")),
     ]
+    families = [f for f in ("asha", "abohb") if {f"{f}-stopping", f"{f}-promotion"} <= have]
+    plan.append((STOPPING_BETTER, lambda: stopping_better_than_promotion(incumbents, exhaustion, families),
+                 ("asha-stopping", "asha-promotion") if not families else ()))
     for claim, fn, names in plan:
         row, reason = needs(fn, *names)
         rows.append(row if row is not None else decide(claim, None, not_measured=reason))
@@ -315,6 +399,7 @@ def notebook_claims(incumbents: pd.DataFrame, targets: pd.DataFrame, exhaustion:
 
 
 __all__ = ["ABOHB_BEATS_BOHB_EARLY", "ABOUT_HALF", "ASHA_BEATS_HYPERBAND_EARLY", "EQUIVALENCE_MARGIN_POINTS",
-           "FEWER_EPOCHS", "MIN_SEEDS", "abohb_about_half_the_epochs", "abohb_beats_bohb_early",
+           "FEWER_EPOCHS", "MIN_SEEDS", "STOPPING_BETTER", "abohb_about_half_the_epochs", "abohb_beats_bohb_early",
            "abohb_faster_to_target", "abohb_fewer_epochs", "asha_beats_hyperband_early", "beats_at",
-           "faster_claim", "notebook_claims", "stopping_vs_promotion", "stopping_vs_promotion_claim"]
+           "faster_claim", "notebook_claims", "stopping_better_than_promotion", "stopping_vs_promotion",
+           "stopping_vs_promotion_claim"]

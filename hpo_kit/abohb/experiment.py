@@ -71,12 +71,17 @@ class SimulationSettings:
     promotion_rule: str = "asha_floor"  # asynchronous rung rule: ASHA's floor(n/eta) or Syne Tune's quantile
     on_exhausted: str = "stop"  # restricted searchers, all rows tried: stop starting trials, or repeat rows
     table_digest: str | None = None  # digest of the table the grid is planned on; every run checks it replays that one
+    error_shift: float = 0.0  # added to every validation error the table answers with (end-to-end nulls: a
+    #                           difference planted exactly, e.g. at an equivalence margin); 0 in the notebook
 
     def validate(self) -> None:
         if self.cost not in ("wall", "cpu"):
             raise ValueError(f"cost must be 'wall' or 'cpu', got {self.cost!r}")
         if not self.horizon > 0:
             raise ValueError(f"horizon must be a number of simulated seconds > 0, got {self.horizon!r}")
+        if not (isinstance(self.error_shift, (int, float)) and math.isfinite(self.error_shift)
+                and abs(self.error_shift) < 0.5):
+            raise ValueError(f"error_shift must be a finite number of error units in (-0.5, 0.5), got {self.error_shift!r}")
         if self.table_path is not None and not Path(self.table_path).exists():
             raise FileNotFoundError(f"table_path {self.table_path} does not exist")
         for name in ("restrict_to_table", "overlap_brackets", "charge_decision_time"):
@@ -94,6 +99,24 @@ class SimulationSettings:
             raise ValueError(f"benchmark must be one of {list(BLACKBOX_NAMES)}, got {self.benchmark!r}")
 
 
+#: the table a grid was planned on, once loaded and checked against its digest, by settings
+_PLANNED_TABLES: dict[tuple, Any] = {}
+
+
+def _files_fingerprint(settings: SimulationSettings) -> tuple:
+    """(name, size, mtime) of the files the table is read from: a file rewritten or a shard landing
+    since the table was cached makes a new key, so the digest check runs again on what is there now."""
+    path = settings.table_path
+    if path is None and settings.benchmark == "mnist_mlp_4k":
+        from hpo_kit.blackboxes.mnist_mlp_large import DEFAULT_FOLDER as path
+    elif path is None and settings.benchmark == "mnist_mlp":
+        from hpo_kit.blackboxes.mnist_mlp_curves import DEFAULT_TABLE as path
+    if path is None or not Path(path).exists():
+        return ("uncached", id(settings))
+    files = sorted(Path(path).rglob("*")) if Path(path).is_dir() else [Path(path)]
+    return tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()] if f.is_file())
+
+
 def load_benchmark(settings: SimulationSettings, quiet: bool = False):
     """The table the settings name (``benchmark``, ``table_path``, ``cost``, ``max_rows``).
 
@@ -106,11 +129,20 @@ def load_benchmark(settings: SimulationSettings, quiet: bool = False):
     from hpo_kit.blackboxes.mnist_mlp_large import IncompleteBlackboxWarning
     from hpo_kit.blackboxes.registry import load_blackbox
 
+    key = (settings.benchmark, settings.table_path, settings.cost, settings.max_rows, settings.table_digest,
+           _files_fingerprint(settings))
+    if settings.table_digest is not None and key in _PLANNED_TABLES:
+        # this process has loaded and checked the planned table before: it is that table (reading 64
+        # shards again for every run cost over a second per simulated run, more than most runs)
+        return _PLANNED_TABLES[key]
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", IncompleteBlackboxWarning)
         table = load_blackbox(settings.benchmark, cost=settings.cost, max_rows=settings.max_rows,
                               path=settings.table_path)
+    if settings.table_digest is not None and table.digest() == settings.table_digest:
+        _PLANNED_TABLES.clear()  # one planned table at a time is all a grid needs
+        _PLANNED_TABLES[key] = table
     if settings.table_digest is not None and table.digest() != settings.table_digest:
         raise ValueError(f"benchmark {settings.benchmark!r} (max_rows={settings.max_rows}) now loads as table "
                          f"{table.digest()} ({table.n_configs} rows), not the table {settings.table_digest} the grid "
@@ -155,6 +187,10 @@ def simulate_one(settings: SimulationSettings, method: str, n_workers: int, seed
 
     limit_threads()
     table = load_benchmark(settings, quiet=settings.table_digest is not None)
+    if settings.error_shift:
+        # every row's curve moved by the same amount: rank-based rules decide exactly as before, and any
+        # incumbent is worse (or better) by exactly the shift, which is what a null at a margin needs
+        table = replace(table, val_error=table.val_error + settings.error_shift)
     objective = TabularObjective(table, min_resource=1)
     options = method_options(settings, method)
     # without the restriction, model-based searchers keep proposing points whose nearest row is
@@ -222,6 +258,71 @@ def describe(settings: SimulationSettings) -> dict[str, Any]:
     out = asdict(settings)
     out["n_cpus"] = os.cpu_count()
     return out
+
+
+def gp_config_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A-BOHB's searcher overrides from the notebook's ``gp_*`` parameters (0 keeps the searcher's default)."""
+    overrides = {"n_random_candidates": values.get("gp_random_candidates", 0), "n_fantasies": values.get("gp_fantasies", 0),
+                 "max_fit_points": values.get("gp_max_fit_points", 0), "refit_every": values.get("gp_refit_every", 0),
+                 "max_model_points": values.get("gp_max_model_points", 0)}
+    return {k: v for k, v in overrides.items() if v > 0}
+
+
+def settings_from_params(values: Mapping[str, Any], table) -> SimulationSettings:
+    """The simulation settings notebook 04 builds from its parameters, replaying exactly ``table``.
+
+    Shared by the notebook and its end-to-end null checks (:mod:`hpo_kit.abohb.null_checks`), so both
+    simulate the same design."""
+    return SimulationSettings(table_path=values.get("benchmark_path") or None, benchmark=values["benchmark"],
+                              cost=values["cost"], max_rows=table.n_configs, table_digest=table.digest(),
+                              min_resource=values["min_resource"], max_resource=values["max_resource"],
+                              eta=values["eta"], horizon=float(values["horizon_s"]), gp_config=gp_config_of(values),
+                              seed_offset=values["seed"], restrict_to_table=values["restrict_to_table"],
+                              overlap_brackets=values["overlap_brackets"], bracket_rule=values["bracket_rule"],
+                              kde_mode=values["kde_mode"], gp_mode=values["gp_mode"],
+                              promotion_rule=values["promotion_rule"], on_exhausted=values["on_exhausted"])
+
+
+def target_errors(table, max_resource: int, quantiles: Sequence[float]) -> dict[str, float]:
+    """The named target errors ``q<quantile>``: quantiles of the table's errors at ``max_resource``.
+
+    They are fixed by the table before any run, the same for every method: no method reaches a target
+    by definition (as it would if the target were one arm's own final error)."""
+    final = table.val_error[:, max_resource - 1]
+    return {f"q{q:g}": float(np.quantile(final, q)) for q in quantiles}
+
+
+def early_time(table, max_resource: int, full_trainings: float, horizon: float) -> float:
+    """"Early in the run": the simulated time of ``full_trainings`` average full trainings, at most the horizon."""
+    full_cost = table.epoch_time[:, :max_resource].sum(axis=1)
+    return float(min(full_trainings * float(full_cost.mean()), horizon))
+
+
+ASYNC_METHODS = ("asha-stopping", "asha-promotion", "abohb-stopping", "abohb-promotion")
+
+
+def claim_frames(logs: Mapping[str, Sequence[pd.DataFrame]], charged_logs: Mapping[str, Sequence[pd.DataFrame]],
+                 n_rows: int, horizon: float, seeds: Sequence[int], t_early: float, targets: Mapping[str, float],
+                 convention: str) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame, pd.DataFrame]:
+    """The frames notebook 04's claims are decided on: ``(exhaustion, times, incumbents, targets)``.
+
+    ``logs`` / ``charged_logs`` map each method to its runs (seeds in order; ``charged_logs`` may be
+    empty). The comparison time is the earliest exhaustion over every run of the asynchronous methods
+    present (charged and uncharged), at most half the horizon. Used by the notebook and by its
+    end-to-end null checks, so both decide on the same frames."""
+    exhaustion = pd.concat([exhaustion_frame(logs, n_rows, horizon, seeds, charged=False)]
+                           + ([exhaustion_frame(charged_logs, n_rows, horizon, seeds, charged=True)]
+                              if charged_logs else []), ignore_index=True)
+    present = [m for m in ASYNC_METHODS if m in logs]
+    t_compare = comparison_time(exhaustion, present, at_most=horizon / 2) if present else horizon / 2
+    times = {"early": float(t_early), "comparison": t_compare, "half-way": horizon / 2, "end": float(horizon)}
+    incumbents = pd.concat([incumbent_frame(logs, times, seeds, charged=False, convention=convention)]
+                           + ([incumbent_frame(charged_logs, times, seeds, charged=True, convention=convention)]
+                              if charged_logs else []), ignore_index=True)
+    target_runs = pd.concat([target_frame(logs, targets, seeds, charged=False, convention=convention)]
+                            + ([target_frame(charged_logs, targets, seeds, charged=True, convention=convention)]
+                               if charged_logs else []), ignore_index=True)
+    return exhaustion, times, incumbents, target_runs
 
 
 def with_decision_time(settings: SimulationSettings) -> SimulationSettings:

@@ -10,6 +10,8 @@ def check(values: dict) -> list[str]:
                 + _fit_points(values)
                 + rules.images_fit(values, ["live_n_train", "live_n_val"], "live_n_test")
                 + rules.backend_and_workers(values, "live_backend", "live_workers")
+                + rules.existing_path(values, "benchmark_path", empty_means="the benchmark's shipped file")
+                + _rows_within_the_table(values)
                 + _benchmark_files(values)
                 + _horizon_within_the_measured_rows(values))
     return problems
@@ -22,6 +24,8 @@ def _horizon_within_the_measured_rows(values: dict) -> list[str]:
     longest supported horizon per worker count (:func:`hpo_kit.blackboxes.sizing.table_supported_horizon`)."""
     if values.get("benchmark") != "mnist_mlp_4k" or values.get("benchmark_path") or not values.get("n_workers"):
         return []
+    if _rows_within_the_table(values):
+        return []  # reported once, by that rule
     import warnings
 
     from hpo_kit.blackboxes.mnist_mlp_large import IncompleteBlackboxWarning, shard_status
@@ -78,3 +82,20 @@ def _fit_points(values: dict) -> list[str]:
         return [f"gp_max_fit_points = {n}: a GP's hyperparameters need at least 2 observations; use 0 (the "
                 "searcher's default) or >= 2"]
     return []
+
+
+def _rows_within_the_table(values: dict) -> list[str]:
+    """``table_rows`` above the table's size would be ignored (every row used): refused, naming the size.
+    Public tables are checked by their loaders, which refuse a larger ``max_rows`` when they are read."""
+    name, rows = values.get("benchmark"), values.get("table_rows")
+    if not rows or values.get("benchmark_path") or name not in ("mnist_mlp", "mnist_mlp_4k"):
+        return []
+    if name == "mnist_mlp_4k":
+        from hpo_kit.blackboxes.mnist_mlp_large import shard_status
+
+        n = shard_status().n_configs
+    else:
+        from hpo_kit.blackboxes.mnist_mlp_curves import load_table
+
+        n = load_table(cost="wall").n_configs
+    return rules.rows_within(values, "table_rows", n, f"benchmark {name!r}")
