@@ -6,8 +6,10 @@ in one of the ways an objective can (raise, NaN, inf, wrong type, hang past the 
 Half of the runs are killed with SIGKILL at a random point and resumed. Printed per backend:
 faults injected, runs completed, good results lost (a good trial without its true result), faults
 recorded with a wrong or missing reason, kills, evaluations lost (a trial without an outcome) and
-duplicated (a trial with two), and the seconds it took. All the lost/wrong/duplicated columns
-should read 0.
+duplicated (a trial with two), the longest stall (the largest gap between two outcomes in a log,
+on the backend's clock, virtual for the simulator; it must stay near the time-out: a blocking worker
+restart showed as ~120 s) and the seconds it
+took. All the lost/wrong/duplicated columns should read 0.
 
 Run: ``python bench/fault_injection.py`` (``--backends sequential simulator`` to choose,
 ``--rounds 2`` for a quick pass). Uses at most 2 worker processes.
@@ -94,6 +96,8 @@ def audit(run_dir: Path, backend: str, trials: int, period: int, seed: int) -> d
         elif event["event"] in ("result", "failure"):
             outcomes.setdefault(event["trial_id"], []).append(event)
     counts = {"lost": 0, "duplicated": 0, "good_lost": 0, "wrong_reason": 0}
+    times = sorted(e["time"] for found in outcomes.values() for e in found)
+    counts["stall"] = max((b - a for a, b in zip(times, times[1:])), default=0.0)
     for trial in range(trials):
         logged = outcomes.get(trial, [])
         counts["lost"] += not logged
@@ -117,11 +121,12 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--period", type=int, default=5, help="every period-th trial is faulty (5: 20 %%)")
     args = parser.parse_args()
-    header = ("backend", "faults", "runs", "good lost", "wrong reason", "kills", "evals lost", "duplicated", "s")
+    header = ("backend", "faults", "runs", "good lost", "wrong reason", "kills", "evals lost", "duplicated",
+              "max stall s", "s")
     print(("{:<11}" + "{:>13}" * (len(header) - 1)).format(*header))
     rng = random.Random(0)
     for backend in args.backends:
-        totals = dict(faults=0, runs=0, good_lost=0, wrong_reason=0, kills=0, lost=0, duplicated=0)
+        totals = dict(faults=0, runs=0, good_lost=0, wrong_reason=0, kills=0, lost=0, duplicated=0, stall=0.0)
         started = time.perf_counter()
         for round_ in range(args.rounds):
             seed = 100 + round_
@@ -138,10 +143,10 @@ def main() -> None:
                 objective = objective_for(backend, args.period, 0.0)
                 totals["faults"] += sum(objective.fault_of(t) is not None for t in range(args.trials))
                 for key, value in audit(run_dir, backend, args.trials, args.period, seed).items():
-                    totals[key] += value
+                    totals[key] = max(totals[key], value) if key == "stall" else totals[key] + value
         row = (backend, totals["faults"], f"{totals['runs']}/{args.rounds}", totals["good_lost"],
                totals["wrong_reason"], totals["kills"], totals["lost"], totals["duplicated"],
-               f"{time.perf_counter() - started:.1f}")
+               f"{totals['stall']:.1f}", f"{time.perf_counter() - started:.1f}")
         print(("{:<11}" + "{:>13}" * (len(header) - 1)).format(*row), flush=True)
 
 

@@ -108,3 +108,64 @@ def backend_and_workers(values: Mapping[str, Any], backend: str = "backend", wor
             problems.append(f"{address} = {given!r} is not a Dask scheduler address; expected e.g. "
                             "'tcp://10.0.0.5:8786' or 'localhost:8786' (empty starts a local cluster)")
     return problems
+
+
+def existing_path(values: Mapping[str, Any], name: str, *, used: bool = True, unused_because: str = "",
+                  empty_means: str = "the default location") -> list[str]:
+    """A file or folder parameter: given only where it is used, and then it must exist.
+
+    A path that does not exist would fail minutes into the run (or fall back to another file); one
+    given where nothing reads it is a mistake the run would silently ignore. Relative paths are
+    accepted when they exist from the current folder or from the notebooks' folder (papermill runs
+    notebooks there, the runner checks from the repository root).
+    """
+    given = values.get(name)
+    if not given:
+        return []
+    if not used:
+        return [f"{name} = {given!r} is not used {unused_because}; leave {name} empty"]
+    from pathlib import Path
+
+    from hpo_kit import paths
+
+    path = Path(str(given)).expanduser()
+    candidates = [path] if path.is_absolute() else [path, paths.NOTEBOOKS_DIR / path]
+    if not any(p.exists() for p in candidates):
+        return [f"{name} = {given!r} does not exist (looked in {', '.join(str(p.resolve()) for p in candidates)}); "
+                f"give an existing file or folder, or leave {name} empty for {empty_means}"]
+    return []
+
+
+def rows_within(values: Mapping[str, Any], name: str, n_rows: int | None, table: str, *,
+                zero_keeps_all: bool = True) -> list[str]:
+    """A row limit no larger than the table it cuts (``0`` keeps every row when ``zero_keeps_all``).
+
+    A limit above the table's size would be ignored (the whole table is used), so the run would
+    not be the one asked for; ``n_rows`` None (size unknown before loading) skips the check.
+    """
+    limit = values.get(name)
+    if n_rows is None or limit is None or (zero_keeps_all and limit == 0) or int(limit) <= int(n_rows):
+        return []
+    keep_all = ", or 0 for all of them" if zero_keeps_all else ""
+    return [f"{name} = {int(limit):,} is larger than {table}, which has {int(n_rows):,} rows; allowed: "
+            f"1..{int(n_rows):,}{keep_all}"]
+
+
+def budget_levels(values: Mapping[str, Any], low: str, high: str, eta: str, *, at_least: int = 2,
+                  why: str = "the claims compare budgets") -> list[str]:
+    """Successive halving from ``values[low]`` to ``values[high]`` by ``values[eta]`` has at least
+    ``at_least`` budgets (``floor(log_eta(high / low)) + 1`` of them)."""
+    if low not in values or high not in values or eta not in values:
+        return []
+    a, b, e = values[low], values[high], values[eta]
+    if not (a > 0 and b >= a and e >= 2):
+        return []             # other rules (ordered, ranges) report these
+    n, level = 1, a
+    while level * e <= b * (1 + 1e-9):
+        level *= e
+        n += 1
+    if n >= at_least:
+        return []
+    return [f"{low} = {a!r}, {high} = {b!r} and {eta} = {e!r} give {n} budget{'s' if n != 1 else ''} "
+            f"({', '.join(str(a * e ** k) for k in range(n))}), but {why}: at least {at_least} are needed; "
+            f"raise {high} to >= {a * e ** (at_least - 1)!r}, or lower {low} or {eta}"]

@@ -190,8 +190,31 @@ def update_index(profile: str, runs: list[NotebookRun]) -> Path:
     for r in runs:
         index[r.notebook] = asdict(r)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(index, indent=2) + "\n")
+    # written whole, then renamed: a runner killed mid-write leaves the old index, never half a file
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(index, indent=2) + "\n")
+    os.replace(tmp, path)
     return path
+
+
+RUNNER_LOCK = "runner.lock"
+
+
+def lock_profile(profile: str):
+    """An exclusive lock on ``runs/<profile>/`` for this runner (:class:`hpo_kit.runlog.RunLock`).
+
+    Two runners on one profile would execute the same notebooks into the same folders at once
+    (their run logs refuse the second, failing its notebooks) and overwrite each other's
+    ``index.json``; the second runner stops at once instead, naming the first. The operating
+    system drops the lock when the holder dies, even with ``kill -9``.
+    """
+    from hpo_kit.runlog import RunLock
+
+    folder = paths.runs_dir() / profile
+    folder.mkdir(parents=True, exist_ok=True)
+    return RunLock(folder, name=RUNNER_LOCK, what="profile folder",
+                   advice=f"another `python -m hpo_kit.run --profile {profile}` is running; wait for it to end "
+                          "(two runners would execute the same notebooks into the same folders)").acquire()
 
 
 def print_summary(runs: list[NotebookRun]) -> None:
@@ -222,6 +245,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.validate_only:
         print(f"parameters of {len(notebooks)} notebook(s) valid at profile {args.profile!r}")
         return 0
+    from hpo_kit.runlog import RunDirLocked
+
+    try:
+        lock = lock_profile(args.profile)
+    except RunDirLocked as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        return _run_all(args, notebooks, params)
+    finally:
+        lock.release()
+
+
+def _run_all(args, notebooks: list[str], params: dict[str, dict]) -> int:
     os.environ["HPO_KIT_BATCH"] = "1"  # plain-text progress bars in executed notebooks
     previous = read_index(args.profile)
     runs: list[NotebookRun] = []

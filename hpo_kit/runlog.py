@@ -230,8 +230,13 @@ class RunLog:
             raise write_error(self.path, error) from error
 
     def close(self) -> None:
-        if not self._file.closed:
+        """Close the file; an error here (a full disk refusing the buffered rest) names the file."""
+        if self._file.closed:
+            return
+        try:
             self._file.close()
+        except OSError as error:
+            raise write_error(self.path, error) from error
 
     def __enter__(self) -> "RunLog":
         return self
@@ -259,9 +264,13 @@ class RunLock:
     leaves a stale lock behind. On systems without ``fcntl`` (Windows) no lock is taken.
     """
 
-    def __init__(self, run_dir: str | Path):
+    def __init__(self, run_dir: str | Path, name: str = LOCK_NAME, what: str = "run folder",
+                 advice: str = "wait for it to end, or use another run_dir (two runs in one folder would mix "
+                               "their logs)"):
         self.run_dir = Path(run_dir)
-        self.path = self.run_dir / LOCK_NAME
+        self.path = self.run_dir / name
+        self.what = what          # how the message names the folder and what to do (the runner reuses this lock)
+        self.advice = advice
         self._fd: int | None = None
 
     def acquire(self) -> "RunLock":
@@ -280,10 +289,7 @@ class RunLock:
                 who = f"pid {who['pid']} on {who['host']}, since {who['since']}"
             except (ValueError, KeyError, TypeError):
                 who = "a process that has not written its name yet"
-            raise RunDirLocked(
-                f"run folder {self.run_dir} is in use by another run ({who}); wait for it to end, or use "
-                "another run_dir (two runs in one folder would mix their logs)"
-            ) from None
+            raise RunDirLocked(f"{self.what} {self.run_dir} is in use by another run ({who}); {self.advice}") from None
         except OSError as error:
             if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
                 os.close(fd)
@@ -361,11 +367,31 @@ def _check_event(path: Path, number: int, event: Any) -> None:
     if missing:
         raise ValueError(f"{path}: line {number} ({kind} event) lacks the field(s) {missing}; the log is "
                          f"damaged. {_WHAT_TO_DO}")
-    for name in ("trial_id", "resource"):
+    for name in ("trial_id", "resource", *(("previous_resource",) if "previous_resource" in REQUIRED_FIELDS[kind]
+                                           else ())):
         value = event[name]
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{path}: line {number} ({kind} event) has {name}={value!r}, expected an "
                              f"integer; the log is damaged. {_WHAT_TO_DO}")
+    # numbers the tuner computes with when it resumes or summarises: a null or a string here would
+    # end the run later with a bare TypeError that names neither file nor line
+    for name in ("loss", "time", "started"):
+        if name in REQUIRED_FIELDS[kind] and not _is_number(event[name], finite=name == "loss"):
+            raise ValueError(f"{path}: line {number} ({kind} event) has {name}={event[name]!r}, expected a "
+                             f"{'finite ' if name == 'loss' else ''}number; the log is damaged. {_WHAT_TO_DO}")
+    if "cost" in REQUIRED_FIELDS[kind] and event["cost"] is not None and not _is_number(event["cost"]):
+        # null is a cost the objective did not know (NaN, written as null)
+        raise ValueError(f"{path}: line {number} ({kind} event) has cost={event['cost']!r}, expected a number "
+                         f"of seconds or null; the log is damaged. {_WHAT_TO_DO}")
+    if "config" in REQUIRED_FIELDS[kind] and not isinstance(event["config"], dict):
+        raise ValueError(f"{path}: line {number} ({kind} event) has config={event['config']!r}, expected a "
+                         f"mapping of hyperparameter names to values; the log is damaged. {_WHAT_TO_DO}")
+
+
+def _is_number(value: Any, finite: bool = False) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) if finite else True
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:

@@ -42,6 +42,54 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+#: the first line of the cell papermill inserts after the ``parameters`` cell (``-p name value``)
+_INJECTED_HEADER = "# Parameters"
+
+
+def injected_parameters(namespace: dict[str, Any]) -> dict[str, Any]:
+    """Names and values papermill injected into this kernel (``-p name value``), from its input history.
+
+    papermill only warns about a name the notebook does not declare and runs the notebook with
+    its default, so a misspelt ``-p`` would go unnoticed; the injected cell (it starts with
+    ``# Parameters``) is in the kernel's input history, which the notebook's ``globals()`` holds.
+    """
+    import ast
+
+    history = namespace.get("In") or namespace.get("_ih") or []
+    found: dict[str, Any] = {}
+    for source in history if isinstance(history, list) else []:
+        if not isinstance(source, str) or not source.lstrip().startswith(_INJECTED_HEADER):
+            continue
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:
+            continue
+        for node in body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = namespace.get(target.id, ast.unparse(node.value) if node.value else None)
+    return found
+
+
+def _refuse_unknown_injected(namespace: dict[str, Any], specs: dict, notebook: str) -> None:
+    import difflib
+
+    from hpo_kit.params import ParameterError
+
+    unknown = {k: v for k, v in injected_parameters(namespace).items() if k not in specs}
+    if not unknown:
+        return
+    parts = []
+    for name, value in unknown.items():
+        close = difflib.get_close_matches(name, list(specs), n=1)
+        parts.append(f"{name!r} = {value!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise ParameterError(
+        f"{notebook}: papermill was given parameter(s) this notebook does not declare: {'; '.join(parts)}. "
+        f"The notebook would run with its defaults instead. Allowed: {', '.join(specs)}")
+
+
 class RunSession:
     """State of one notebook run. Create it with :meth:`start`."""
 
@@ -64,6 +112,7 @@ class RunSession:
         Coerced values (an int given for a float) are written back into ``namespace``.
         """
         specs = read_parameter_specs(notebook)
+        _refuse_unknown_injected(namespace, specs, notebook)
         missing = [k for k in specs if k not in namespace]
         if missing:
             raise NameError(f"parameters {missing} are declared in {notebook}'s parameters cell but "

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import math
 import numbers
@@ -169,11 +170,14 @@ def describe_settings(thing: Any) -> dict[str, Any]:
     """What the log header records about a scheduler, searcher, objective or backend.
 
     ``thing.describe()`` when it has one (the object then decides what its settings are), else its
-    public attributes (seeds, configs, limits; see :func:`_summary`), plus the class.
+    public attributes (seeds, configs, limits; see :func:`_summary`), plus the class. A subclass
+    that inherits ``describe()`` gets its own constructor arguments recorded too
+    (:func:`_subclass_settings`), so that resuming with another value of one is refused.
     """
     describe = getattr(thing, "describe", None)
     if callable(describe):
         settings = dict(describe())
+        settings.update(_subclass_settings(thing, settings))
     else:
         settings = {"name": type(thing).__name__}
         for name, value in vars(thing).items() if hasattr(thing, "__dict__") else ():
@@ -181,6 +185,42 @@ def describe_settings(thing: Any) -> dict[str, Any]:
                 settings[name] = _summary(value)
     settings["class"] = f"{type(thing).__module__}.{type(thing).__qualname__}"
     return json.loads(dumps(settings))
+
+
+def _subclass_settings(thing: Any, described: dict[str, Any]) -> dict[str, Any]:
+    """Constructor arguments of ``thing``'s class that an inherited ``describe()`` cannot know.
+
+    A subclass adding an argument (a fault rate, a delay, a penalty) and keeping its parent's
+    ``describe()`` would otherwise log the parent's settings only, and a resume with another value
+    would silently mix two runs in one log. Each such argument is read from the attribute of the
+    same name (or ``_name``); one stored under another name is an error that says how to fix it.
+    Arguments that cannot change a result (a sleep to make a run killable) are listed by the class
+    in ``unrecorded_settings``.
+    """
+    cls = type(thing)
+    owner = next((k for k in cls.__mro__ if "describe" in vars(k)), cls)
+    if owner is cls:
+        return {}
+    try:
+        own = inspect.signature(cls.__init__).parameters
+        inherited = set(inspect.signature(owner.__init__).parameters)
+    except (TypeError, ValueError):
+        return {}
+    skip = set(getattr(thing, "unrecorded_settings", ())) | inherited | set(described) | {"self"}
+    found = {}
+    for name, parameter in own.items():
+        if name in skip or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        attribute = next((a for a in (name, f"_{name}") if a in getattr(thing, "__dict__", {})), None)
+        if attribute is None:
+            raise TypeError(
+                f"{cls.__qualname__} takes the argument {name!r}, but its describe() (inherited from "
+                f"{owner.__qualname__}) does not record it and no attribute {name!r} or '_{name}' holds it: "
+                f"the run log could not tell two runs with different {name} apart. Define "
+                f"{cls.__qualname__}.describe() including it, store it as self.{name}, or, if it cannot change "
+                f"a result, list it in {cls.__qualname__}.unrecorded_settings")
+        found[name] = _summary(getattr(thing, attribute))
+    return found
 
 
 def _kit_version() -> dict[str, Any]:
@@ -269,7 +309,61 @@ def _validate(objective, scheduler, backend, run_dir, seed, stop, resume, fsync)
             f"the scheduler's resources [{scheduler.min_resource}, {scheduler.max_resource}] must lie within the "
             f"objective's [{objective.min_resource}, {objective.max_resource}]"
         )
+    _check_same_space(objective, scheduler)
     return int(seed)
+
+
+def _hyperparameter_range(hp: Any) -> tuple[str, Any] | None:
+    """(kind, values) of a ConfigSpace hyperparameter: choices, a sequence or [lower, upper]."""
+    if hasattr(hp, "choices"):
+        return "categorical", tuple(hp.choices)
+    if hasattr(hp, "sequence"):
+        return "ordinal", tuple(hp.sequence)
+    if hasattr(hp, "lower") and hasattr(hp, "upper"):
+        return ("integer" if "Integer" in type(hp).__name__ else "float"), (float(hp.lower), float(hp.upper))
+    if hasattr(hp, "value"):
+        return "constant", hp.value
+    return None
+
+
+def _check_same_space(objective: Objective, scheduler: Scheduler) -> None:
+    """The searcher must propose configurations the objective can evaluate.
+
+    A searcher built on another search space (another table, another notebook's space) would make
+    every evaluation fail with a KeyError or an out-of-range value, and the run would end with a
+    log of failures and no result. Compared: the hyperparameter names, and each range (the
+    searcher's must lie within the objective's; defaults and the space's name may differ).
+    """
+    mine, theirs = getattr(scheduler.searcher, "space", None), getattr(objective, "space", None)
+    if mine is None or theirs is None or mine is theirs or not hasattr(mine, "keys") or not hasattr(theirs, "keys"):
+        return
+    names, wanted = list(mine.keys()), list(theirs.keys())
+    problems = []
+    if set(names) != set(wanted):
+        extra, missing = sorted(set(names) - set(wanted)), sorted(set(wanted) - set(names))
+        if extra:
+            problems.append(f"it proposes {extra}, which the objective does not know")
+        if missing:
+            problems.append(f"it never sets {missing}, which the objective needs")
+    for name in sorted(set(names) & set(wanted)):
+        a, b = _hyperparameter_range(mine[name]), _hyperparameter_range(theirs[name])
+        if a is None or b is None:
+            continue
+        if a[0] != b[0] and {a[0], b[0]} != {"integer", "float"}:
+            problems.append(f"{name!r} is {a[0]} in the searcher's space but {b[0]} in the objective's")
+        elif a[0] in ("categorical", "ordinal", "constant"):
+            values = a[1] if a[0] != "constant" else (a[1],)
+            allowed = b[1] if b[0] != "constant" else (b[1],)
+            outside = [v for v in values if v not in allowed]
+            if outside:
+                problems.append(f"{name!r} may take {outside}, not among the objective's {list(allowed)}")
+        elif not (b[1][0] <= a[1][0] and a[1][1] <= b[1][1]):
+            problems.append(f"{name!r} ranges over [{a[1][0]:g}, {a[1][1]:g}] in the searcher's space, outside the "
+                            f"objective's [{b[1][0]:g}, {b[1][1]:g}]")
+    if problems:
+        raise ValueError(f"the searcher's search space does not fit the objective's ({type(objective).__name__}): "
+                         + "; ".join(problems) + ". Build the searcher on objective.space; otherwise every "
+                         "evaluation would fail")
 
 
 def _open_log(log_path: Path, header: dict[str, Any], resume: bool, deterministic: bool, fsync: bool,
@@ -290,7 +384,8 @@ def _open_log(log_path: Path, header: dict[str, Any], resume: bool, deterministi
         details = "; ".join(f"{k}: logged {_lookup(old_header, k)!r}, now {_lookup(new_header, k)!r}"
                             for k in different)
         raise ValueError(f"cannot resume {log_path}: it was made by a different run ({details}). "
-                         "Use another run_dir, or resume=False to start over.")
+                         "Use another run_dir, or resume=False to start over. (A constructor argument that "
+                         "cannot change a result may be left out with the class's unrecorded_settings.)")
     completions = [r for r in records if r["event"] in COMPLETION_EVENTS]
     resume_time = max((r["time"] for r in records if r.get("time") is not None), default=0.0)
     log = RunLog(log_path, fsync=fsync, replay_lines=lines[1:], exact=deterministic)
@@ -406,9 +501,20 @@ def _run_loop(objective, scheduler, stop, progress, log, engine, log_path, run_d
                 bar.set_postfix_str(f"best loss {best:.4g}", refresh=False)
             stop_reason = stop.reason_to_stop(engine.now(), n_evaluations, total_resource)
         elapsed = engine.now()
-    finally:
-        bar.close()
+    except BaseException as error:
+        # The first error is the one to report. A full disk that stopped the loop makes closing
+        # the log fail too (the unwritten rest of the buffer), and that second error must not
+        # replace the first (it would name no file, and hide why the run stopped).
+        for close in (bar.close, log.close, engine.close):
+            try:
+                close()
+            except Exception as later:  # noqa: BLE001 - kept as a note on the first error
+                error.add_note(f"while closing after this error: {type(later).__name__}: {later}")
+        raise
+    bar.close()
+    try:
         log.close()
+    finally:
         engine.close()
 
     lines, events = read_log(log_path)

@@ -24,6 +24,9 @@ N_EVALUATIONS = 80
 class SlowTabular(TabularObjective):
     """A tabular objective that sleeps ``delay`` seconds per evaluation and remembers its calls."""
 
+    #: the sleep only makes a run killable part-way; a run killed with it is resumed without it
+    unrecorded_settings = ("delay",)
+
     def __init__(self, delay: float = 0.0):
         super().__init__(synthetic_table(n_configs=200, n_epochs=27, seed=1))
         self.delay = delay

@@ -154,3 +154,16 @@ def test_a_second_run_skips_what_finished_ok_with_the_same_code_and_parameters(k
 def test_progress_line_estimates_from_recorded_durations():
     line = runner.progress_line(2, 3, "02_x", 75.0, [30.0, None])
     assert line == "[2/3] 02_x · elapsed 1 min 15 s · about 30 s left (+1 never timed)"
+
+
+def test_a_second_runner_on_the_same_profile_is_refused(kit, capsys):
+    """index.json and the run folders belong to one runner at a time (issue 26)."""
+    held = runner.lock_profile("workshop")        # as a runner still executing would hold it
+    try:
+        assert runner.main(["--profile", "workshop", "--only", "01"]) == 2
+        err = capsys.readouterr().err
+        assert "is in use by another run" in err and "python -m hpo_kit.run --profile workshop" in err
+        assert not (paths.runs_dir() / "workshop" / "index.json").exists()   # nothing was executed
+        assert runner.main(["--profile", "smoke", "--validate-only"]) == 0   # other profiles and checks go on
+    finally:
+        held.release()

@@ -86,3 +86,16 @@ def test_progress_is_plain_text_in_batch_and_auto_interactively(monkeypatch):
     import tqdm.auto
 
     assert isinstance(progress.progress(range(3)), tqdm.auto.tqdm)
+
+
+def test_a_misspelt_papermill_parameter_is_refused_naming_it(notebook):
+    """papermill only warns about ``-p seeed 3`` and runs the notebook with seed 0 (issue 26)."""
+    injected = "# Parameters\nseeed = 3\nlr = 0.2\n"
+    namespace = {"profile": "smoke", "seed": 0, "lr": 0.2, "seeed": 3,
+                 "In": ["", "profile: str = 'workshop'\n...", injected, "run = RunSession.start(...)"]}
+    with pytest.raises(ParameterError, match=r"does not declare: 'seeed' = 3 \(did you mean 'seed'\?\).*"
+                                             r"Allowed: profile, seed, lr"):
+        RunSession.start(notebook, namespace)
+    namespace["In"][2] = "# Parameters\nseed = 3\nlr = 0.2\n"      # declared names pass
+    namespace.pop("seeed")
+    assert RunSession.start(notebook, namespace).seed == 0

@@ -27,8 +27,10 @@ be reached) raises a RuntimeError naming it, instead of failing every remaining 
 intact and the run can be resumed.
 
 Time-outs count from when a job starts on its worker (each worker reports its jobs' start), not
-from submission: a job queued behind a busy worker is not failed for waiting. A timed-out job on
-worker processes of the local cluster is ended by restarting its worker; a thread (``processes=
+from submission: a job queued behind a busy worker is not failed for waiting; a finished job is
+judged by the start and end its worker measured, so one read late is still a time-out. A timed-out
+job on worker processes of the local cluster is ended by restarting its worker, in the background
+(the run goes on with the other workers; the restarting worker's slot waits for it); a thread (``processes=
 False``) or a worker of a given cluster cannot be stopped and keeps its worker busy until the
 evaluation returns (later jobs wait for it, without their time-out running).
 """
@@ -43,11 +45,10 @@ import uuid
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from hpo_kit.backends.local import ExecutorBackend, _Running, check_n_workers, check_timeout, \
-    limit_threads_in_this_process
-from hpo_kit.backends.sequential import evaluate_safely
+from hpo_kit.backends.local import ExecutorBackend, Timed, _Running, check_n_workers, check_timeout, \
+    limit_threads_in_this_process, run_timed
 from hpo_kit.objectives.base import Objective
-from hpo_kit.trial import Evaluation, Failure, Job
+from hpo_kit.trial import Failure, Job
 
 # -- what runs on a worker ----------------------------------------------------------------------
 _OBJECTIVES: dict[str, tuple[Objective, int]] = {}    # token -> (objective, run seed), set by the plugin
@@ -83,7 +84,7 @@ def _event_name(token: str, call: int) -> str:
     return f"hpo-kit-{token}-{call}"
 
 
-def _run_job_on_dask(token: str, job: Job, call: int) -> Evaluation | Failure:
+def _run_job_on_dask(token: str, job: Job, call: int) -> Timed | Failure:
     from distributed import Event
 
     entry = _OBJECTIVES.get(token)
@@ -98,7 +99,7 @@ def _run_job_on_dask(token: str, job: Job, call: int) -> Evaluation | Failure:
     started.set()
     _STARTED[(token, call)] = time.time()
     try:
-        outcome = evaluate_safely(entry[0], job, entry[1])
+        outcome = run_timed(entry[0], job, entry[1])
     finally:
         _STARTED.pop((token, call), None)
     started.clear()
@@ -118,6 +119,14 @@ class DaskBackend(ExecutorBackend):
     """
 
     HEALTH_CHECK_EVERY = 5.0
+    #: seconds a call that asks every worker (which jobs started) may take; a worker in the middle
+    #: of a restart must not hold up the run loop (the jobs then count from submission)
+    ASK_WORKERS_TIMEOUT = 5.0
+    #: unanswered start checks after which a job's time-out counts from its submission
+    UNANSWERED_CHECKS = 3
+    #: seconds beyond ``lost_after`` that a local cluster whose nannies are restarting their
+    #: workers is waited for (worker processes start slowly on a loaded machine)
+    WORKER_START_ALLOWANCE = 120.0
 
     def __init__(self, n_workers: int | None = None, address: str | None = None, timeout: float | None = None,
                  processes: bool = True, lost_after: float = 30.0):
@@ -143,6 +152,7 @@ class DaskBackend(ExecutorBackend):
         self._plugin_name = None
         self._where: dict[int, str] = {}       # call -> address of the worker that runs it
         self._last_check = 0.0
+        self._restarts: list[threading.Thread] = []   # worker restarts under way (see _handle_timeout)
 
     @property
     def _owns_processes(self) -> bool:
@@ -166,9 +176,13 @@ class DaskBackend(ExecutorBackend):
             # (a worker that dies takes no queued innocent job with it).
             with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                                   "distributed.scheduler.worker-saturation": 1.0}):
+                # death_timeout: a nanny whose new worker process does not start within it closes
+                # for good (the cluster then shrinks); on a loaded machine a restart after a crash or
+                # a time-out takes tens of seconds, so it gets as long as the health check waits
+                patience = {"death_timeout": self.lost_after + self.WORKER_START_ALLOWANCE} if self.processes else {}
                 self._cluster = LocalCluster(
                     n_workers=self._requested_workers, threads_per_worker=1, processes=self.processes,
-                    dashboard_address=None, **network,
+                    dashboard_address=None, **network, **patience,
                 )
             self._client = Client(self._cluster)
         else:
@@ -209,13 +223,30 @@ class DaskBackend(ExecutorBackend):
                 why = "it has no workers left"
             except (OSError, TimeoutError) as error:
                 why = f"it cannot be reached ({type(error).__name__}: {error})"
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline and not (time.monotonic() < deadline + self.WORKER_START_ALLOWANCE
+                                                     and self._workers_coming_back()):
                 raise RuntimeError(
                     f"{self._cluster_name()} is lost: {why} for {self.lost_after:.0f} s. The run stopped instead "
                     "of failing every remaining job; the log is intact: start the cluster again and resume "
                     "with the same run_dir"
                 )
             time.sleep(0.5)
+
+    def _workers_coming_back(self) -> bool:
+        """True while a nanny of this backend's local cluster is (re)starting its worker process.
+
+        After a crash or a time-out every worker may be restarting at once; on a loaded machine a
+        worker process takes well over ``lost_after`` to start (imports, the objective), and that
+        is not a lost cluster. A given cluster's nannies are not visible from here.
+        """
+        from distributed.core import Status
+
+        for nanny in list(getattr(self._cluster, "workers", {}).values()):
+            process = getattr(nanny, "process", None)
+            if getattr(nanny, "status", None) == Status.running and process is not None \
+                    and getattr(process, "status", None) in (Status.starting, Status.running):
+                return True
+        return False
 
     def _outcome_after_error(self, future: cf.Future, record: _Running, error: BaseException) -> Failure | None:
         if type(error).__name__ == "KilledWorker":
@@ -246,10 +277,18 @@ class DaskBackend(ExecutorBackend):
     # -- time-outs -------------------------------------------------------------------------------
     def _confirm_started(self, records: list[_Running]) -> None:
         try:
-            reports = self._client.run(_started_jobs, self._token)
-        except Exception:  # noqa: BLE001 - a worker restarting: count from submission this time
+            reports = self._client.run(_started_jobs, self._token, callback_timeout=self.ASK_WORKERS_TIMEOUT)
+        except Exception:  # noqa: BLE001 - workers restarting, or none at all
+            # Nothing tells whether these jobs run: while no worker can answer (all of them
+            # restarting after a crash) they cannot be running, so their time-out starts again.
+            # A worker that never answers (stuck in C code holding the GIL) must not keep its job
+            # alive forever: after a few unanswered checks the job counts from submission.
             for record in records:
-                record.confirmed = True
+                record.unanswered += 1
+                if record.unanswered >= self.UNANSWERED_CHECKS:
+                    record.confirmed = True
+                else:
+                    record.started = self.now()
             return
         started: dict[int, tuple[str, float]] = {}
         for address, calls in reports.items():
@@ -267,14 +306,49 @@ class DaskBackend(ExecutorBackend):
     def _handle_timeout(self, future: cf.Future, record: _Running) -> None:
         future.cancel()
         address = self._where.pop(record.call, None)
-        if self._owns_processes and address is not None:
-            # The only way to stop a running task: its worker process is restarted by its nanny
-            # (and gets the objective again from the plugin). Jobs queued there move elsewhere.
-            self._client.restart_workers([address], raise_for_error=False)
+        if not self._owns_processes or address is None:
+            return
+        # The only way to stop a running task: its worker process is restarted by its nanny (and
+        # gets the objective again from the plugin). Dask's orderly restart (the nanny waits a few
+        # seconds for the task, then kills the process and starts a new one) took up to ~120 s in
+        # the measured runs, and blocked the run loop all along; it runs in the background now,
+        # while the other workers go on (the restarting worker's slot is held, see free_workers).
+        # Killing the process directly was tried instead: on a loaded machine the nanny then fails
+        # to unregister the dead worker in time and closes for good.
+        self._restarts = [t for t in self._restarts if t.is_alive()]
+        thread = threading.Thread(target=self._restart_worker, args=(address,), daemon=True,
+                                  name=f"hpo-kit-restart-{address}")
+        thread.start()
+        self._restarts.append(thread)
+
+    @property
+    def free_workers(self) -> int:
+        """Free workers, not counting one being restarted after a time-out.
+
+        No new job goes out for a restarting worker's slot until it is back (a job sent meanwhile
+        could land on the worker being shut down); the other workers' results are taken as they
+        come. With nothing else running one job may still go out, so that a run on one worker
+        waits for it at the scheduler instead of ending for want of a free worker.
+        """
+        restarting = sum(t.is_alive() for t in self._restarts)
+        free = self.n_workers - len(self._running) - restarting
+        return max(free, 1 if not self._running else 0)
+
+    def _restart_worker(self, address: str) -> None:
+        client = self._client
+        if client is None:
+            return
+        try:
+            client.restart_workers([address], raise_for_error=False)
+        except Exception:  # noqa: BLE001 - a worker that does not come back: the health check says so
+            pass
 
     def close(self) -> None:
         for future in list(self._running):
             future.cancel()
+        for thread in self._restarts:      # a restart still under way ends when the cluster closes
+            thread.join(timeout=1.0)
+        self._restarts.clear()
         self._running.clear()
         self._decided.clear()
         if self._client is not None:

@@ -22,7 +22,10 @@ Time-outs: a running call in a ``ProcessPoolExecutor`` cannot be cancelled (Pyth
 way to stop one worker), so when a job exceeds ``timeout`` the job is marked failed and the whole
 pool is *recycled*: its processes are terminated and a fresh pool starts. The other jobs that were
 running on the old pool are submitted again to the new one and start over (their earlier progress
-is lost; live-training objectives that checkpoint per epoch lose less).
+is lost; live-training objectives that checkpoint per epoch lose less). Time-outs are checked
+before finished jobs are read, and a finished job is judged by the start and end its worker
+measured (:class:`Timed`): a job that ran past its time-out is a time-out even when the run loop
+only reads it later.
 
 Crashes: if a worker process dies (``os._exit`` in the objective, a segfault, the OOM killer) the
 pool breaks. Each worker reports which job it starts (job number and pid, through a pipe), so the
@@ -52,8 +55,8 @@ from hpo_kit.trial import Evaluation, Failure, Job
 
 START_METHODS = ("spawn", "forkserver")
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-__all__ = ["ExecutorBackend", "LocalProcessBackend", "check_n_workers", "check_timeout",
-           "limit_threads_in_this_process", "die_with_parent"]
+__all__ = ["ExecutorBackend", "LocalProcessBackend", "Timed", "check_n_workers", "check_timeout",
+           "limit_threads_in_this_process", "die_with_parent", "run_timed"]
 
 
 def limit_threads_in_this_process() -> None:
@@ -115,11 +118,31 @@ def _init_worker(objective_bytes: bytes, run_seed: int, starts, owner_pid: int) 
     limit_threads_in_this_process()
 
 
-def _run_job_in_worker(job: Job, call: int) -> Evaluation | Failure:
+@dataclass(frozen=True)
+class Timed:
+    """An outcome with the wall times (``time.time()`` of the worker) its evaluation began and ended.
+
+    The backend judges the time-out by these, not by when it reads the result: a job that ran past
+    its time-out while the run loop was busy elsewhere is a time-out, not a good result.
+    """
+
+    outcome: Evaluation | Failure
+    started: float
+    finished: float
+
+
+def run_timed(objective: Objective, job: Job, run_seed: int) -> Timed:
+    """:func:`evaluate_safely` with the wall times it began and ended."""
+    started = time.time()
+    outcome = evaluate_safely(objective, job, run_seed)
+    return Timed(outcome, started, time.time())
+
+
+def _run_job_in_worker(job: Job, call: int) -> Timed:
     # SimpleQueue.put writes to the pipe before returning, so the report survives an os._exit
     # that follows at once (a Queue's feeder thread would lose it).
     _worker_starts.put((call, os.getpid(), time.time()))
-    return evaluate_safely(_worker_objective, job, _worker_run_seed)
+    return run_timed(_worker_objective, job, _worker_run_seed)
 
 
 def _ping() -> int:
@@ -138,6 +161,7 @@ class _Running:
     call: int = 0      # number of the current attempt (a job re-run after a crash gets a new one)
     confirmed: bool = False  # True once ``started`` is the time the job really started
     resubmits: int = 0
+    unanswered: int = 0      # start checks the workers could not answer (see DaskBackend._confirm_started)
 
 
 class ExecutorBackend(Backend):
@@ -239,16 +263,40 @@ class ExecutorBackend(Backend):
             return self._decided.pop(future)
         record = self._running[future]
         try:
-            return future.result()
+            result = future.result()
         except BaseException as error:  # noqa: BLE001 - infrastructure failure, not the objective's
             if record.resubmits >= self.MAX_RESUBMITS:
                 return self._give_up(record, error)
             return self._outcome_after_error(future, record, error)
+        return self._accept(record, result)
+
+    def _accept(self, record: _Running, result: Timed | Evaluation | Failure) -> Evaluation | Failure:
+        """The outcome of a finished job; one that ran longer than the time-out is a time-out.
+
+        Judged by the evaluation's own start and end on its worker: the run loop may have been busy
+        (restarting a worker, writing the log) while the job ran on, and reading its result late
+        must not turn an evaluation that hung far past its time-out into a good result.
+        """
+        if not isinstance(result, Timed):
+            return result
+        record.started = self.wall_to_clock(result.started)
+        record.confirmed = True
+        ran = result.finished - result.started
+        if self.timeout is not None and ran > self.timeout:
+            return Failure(f"time-out: ran {ran:.1f} s > timeout {self.timeout} s (it ended on its own, after its "
+                           "time-out)", cost=ran)
+        return result.outcome
 
     def wait_one(self) -> Finished:
         if not self._running:
             raise RuntimeError("wait_one called while no job is running")
         while True:
+            if self.timeout is not None:
+                # time-outs first: a job past its time-out is ended before any result is taken, so
+                # a loop kept busy by a stream of results cannot leave a hung job running on
+                timed_out = self._timed_out()
+                if timed_out is not None:
+                    return timed_out
             for future in sorted((f for f in self._running if f.done()), key=lambda f: self._running[f].order):
                 if future not in self._running:      # re-submitted while handling another one
                     continue
@@ -258,10 +306,6 @@ class ExecutorBackend(Backend):
             waits = [w for w in (self._poll_interval(), self._time_to_deadline()) if w is not None]
             cf.wait(list(self._running), timeout=min(waits) if waits else None, return_when=cf.FIRST_COMPLETED)
             self._between_waits()
-            if self.timeout is not None and not any(f.done() for f in self._running):
-                timed_out = self._timed_out()
-                if timed_out is not None:
-                    return timed_out
 
     def _time_to_deadline(self) -> float | None:
         if self.timeout is None or not self._running:
@@ -269,13 +313,17 @@ class ExecutorBackend(Backend):
         return max(0.0, min(r.started for r in self._running.values()) + self.timeout - self.now())
 
     def _timed_out(self) -> Finished | None:
-        """Fail the first job that has run longer than the time-out, counted from its real start."""
-        expired = [r for r in self._running.values() if self.now() - r.started >= self.timeout]
+        """Fail the first job still running longer than the time-out, counted from its real start.
+
+        Jobs already done are judged by their own times when read (:meth:`_accept`).
+        """
+        now = self.now()
+        expired = [r for f, r in self._running.items() if not f.done() and now - r.started >= self.timeout]
         if not expired:
             return None
         self._confirm_started([r for r in expired if not r.confirmed])
         expired = [(r.order, f) for f, r in self._running.items()
-                   if r.confirmed and self.now() - r.started >= self.timeout]
+                   if not f.done() and r.confirmed and self.now() - r.started >= self.timeout]
         if not expired:
             return None
         future = min(expired)[1]
@@ -434,6 +482,8 @@ class LocalProcessBackend(ExecutorBackend):
         self._executor = self._new_pool()
         self._generation += 1
         for old_future, record in list(self._running.items()):
+            if old_future.done() and not old_future.cancelled() and old_future.exception() is None:
+                continue                # finished before the recycle: its result is kept, not re-run
             self._resubmit(old_future, record)
             record.resubmits -= 1       # a time-out of another job is not this job's re-run
 

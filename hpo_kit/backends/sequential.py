@@ -12,8 +12,9 @@ from hpo_kit.trial import Evaluation, Failure, Job, as_real, trial_seed
 def evaluate_safely(objective: Objective, job: Job, run_seed: int, *, wall_clock_costs: bool = True) -> Evaluation | Failure:
     """Evaluate ``job`` and turn every way it can go wrong into a :class:`Failure`.
 
-    Exceptions (not KeyboardInterrupt), a return value that is not an ``Evaluation`` and NaN/inf
-    losses become failures, so one broken configuration never ends a run. A failure's cost is the
+    Exceptions (not KeyboardInterrupt), ``sys.exit()`` inside the objective, a return value that is
+    not an ``Evaluation``, an ``info`` that is not a dict and NaN/inf losses become failures, so one
+    broken configuration never ends a run. A failure's cost is the
     wall time spent, or 0 when ``wall_clock_costs=False`` (the simulator: wall time would make its
     clock non-deterministic). A NaN loss keeps the evaluation's own cost when that is finite.
     Every job of a trial gets the same seed, :func:`hpo_kit.trial.trial_seed`.
@@ -30,6 +31,10 @@ def evaluate_safely(objective: Objective, job: Job, run_seed: int, *, wall_clock
         )
     except Exception as error:  # noqa: BLE001 - any error of one evaluation must not end the run
         return Failure(f"{type(error).__name__}: {error}", cost=spent())
+    except SystemExit as error:
+        # sys.exit() in an objective (a script's habit) ends this evaluation, not the tuning run;
+        # KeyboardInterrupt still stops the run (the user asked for that).
+        return Failure(f"SystemExit: the objective called sys.exit({error.code!r})", cost=spent())
     if not isinstance(evaluation, Evaluation):
         return Failure(f"objective returned {type(evaluation).__name__}, expected Evaluation", cost=spent())
     return checked_evaluation(evaluation, spent)
@@ -43,6 +48,10 @@ def checked_evaluation(evaluation: Evaluation, spent) -> Evaluation | Failure:
     is kept, None, negative or infinite costs are the objective's bug and fail the evaluation.
     """
     loss, cost = as_real(evaluation.loss), as_real(evaluation.cost)
+    if evaluation.info is not None and not isinstance(evaluation.info, dict):
+        # the log's ``info`` column expands a dict into info_<key> columns; anything else is a bug
+        return Failure(f"info is {evaluation.info!r} ({type(evaluation.info).__name__}), expected a dict of "
+                       "extras (e.g. {'test_error': 0.05}) or None", cost=spent())
     if loss is None:
         return Failure(f"loss is {evaluation.loss!r} ({type(evaluation.loss).__name__}), expected a real number",
                        cost=spent())

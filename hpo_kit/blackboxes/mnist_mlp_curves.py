@@ -499,6 +499,10 @@ def load_table(path: Path | str | None = None, cost: str = "wall", max_rows: int
             if "epoch_cpu_time" not in data.files:
                 raise ValueError(f"{path} has no epoch_cpu_time array; use cost='wall'")
             table.epoch_time = np.asarray(data["epoch_cpu_time"], dtype=float)
+    if max_rows is not None and max_rows > table.n_configs:
+        # silently using all rows would make the run another one than asked for
+        raise ValueError(f"max_rows = {max_rows} is larger than the {table.n_configs} rows of {path.name}; "
+                         f"allowed: 1..{table.n_configs}, or None for all rows")
     if max_rows is not None and max_rows < table.n_configs:
         table = LearningCurveTable(
             table.names, table.lower, table.upper, table.log, table.X[:max_rows], table.val_error[:max_rows],

@@ -264,7 +264,15 @@ def reference_cpu_seconds(splits, repeats: int = 3) -> float:
 
 def finished_shards(folder: Path | str, settings: ShardSettings) -> list[int]:
     """Indices of the shard files present and readable (a damaged one is reported and measured again)."""
-    done = []
+    done, damaged = _scan_shards(folder, settings)
+    for k, error in damaged.items():
+        warnings.warn(f"{error}; it will be measured again", stacklevel=2)
+    return done
+
+
+def _scan_shards(folder: Path | str, settings: ShardSettings) -> tuple[list[int], dict[int, str]]:
+    """(readable shard indices, {index: why} of shard files present but unreadable)."""
+    done, damaged = [], {}
     for k in range(settings.n_shards):
         path = shard_path(Path(folder), k)
         if not path.exists():
@@ -272,10 +280,10 @@ def finished_shards(folder: Path | str, settings: ShardSettings) -> list[int]:
         try:
             _read_shard(path, settings)
         except ValueError as error:
-            warnings.warn(f"{error}; it will be measured again", stacklevel=2)
+            damaged[k] = str(error)
             continue
         done.append(k)
-    return done
+    return done, damaged
 
 
 def measure_shards(settings: ShardSettings, folder: Path | str, splits=None, data: dict[str, Any] | None = None,
@@ -426,6 +434,7 @@ class ShardStatus:
     prefix: int  # finished shards 0 .. prefix - 1 (what the loader uses)
     n_configs: int  # rows the loader returns (prefix * shard_size)
     n_configs_total: int
+    damaged: tuple[tuple[int, str], ...] = ()  # (index, why) of shard files present but unreadable
 
     def describe(self) -> str:
         return (f"{NAME}: {self.prefix} of {self.n_shards} shards ({self.n_configs} of {self.n_configs_total} "
@@ -436,11 +445,12 @@ class ShardStatus:
 def shard_status(folder: Path | str | None = None) -> ShardStatus:
     folder = Path(folder) if folder is not None else DEFAULT_FOLDER
     settings = ShardSettings(**read_manifest(folder)["settings"])
-    present = finished_shards(folder, settings)
+    present, damaged = _scan_shards(folder, settings)
     prefix = 0
     while prefix in present:
         prefix += 1
-    return ShardStatus(settings.n_shards, tuple(present), prefix, prefix * settings.shard_size, settings.n_configs)
+    return ShardStatus(settings.n_shards, tuple(present), prefix, prefix * settings.shard_size, settings.n_configs,
+                       tuple(sorted(damaged.items())))
 
 
 def load_large_table(path: Path | str | None = None, cost: str = "cpu", max_rows: int | None = None,
@@ -462,6 +472,14 @@ def load_large_table(path: Path | str | None = None, cost: str = "cpu", max_rows
     manifest = read_manifest(folder)
     settings = ShardSettings(**manifest["settings"])
     status = shard_status(folder)
+    if status.damaged:
+        # A damaged file is not a measurement under way: loading the prefix before it would shrink
+        # the table silently (to 192 of 4,096 rows for shard 3), and every later check would blame
+        # something else (notebook 04 blamed horizon_s).
+        which = "; ".join(why for _, why in status.damaged)
+        raise ValueError(f"{NAME} in {folder}: {len(status.damaged)} shard file(s) are damaged ({which}). Restore "
+                         "them from version control (git checkout -- <file>), or delete them and measure them "
+                         f"again with: {manifest.get('regenerate', '')}")
     if status.prefix == 0:
         raise ValueError(f"{NAME} in {folder}: no finished shard yet (0 of {status.n_shards}); "
                          f"the measurement is resumed with: {manifest.get('regenerate', '')}")
@@ -482,6 +500,9 @@ def load_large_table(path: Path | str | None = None, cost: str = "cpu", max_rows
         np.array(mc.NAMES), np.array([float(h.lower) for h in hps]), np.array([float(h.upper) for h in hps]),
         np.array([h.log for h in hps]), X, stack("val_wrong") / settings.n_val, stack(time_name),
         stack("test_wrong") / settings.n_test)
+    if max_rows is not None and max_rows > table.n_configs:
+        raise ValueError(f"max_rows = {max_rows} is larger than the {table.n_configs} rows of {NAME} "
+                         f"({status.describe()}); allowed: 1..{table.n_configs}, or None for all rows")
     if max_rows is not None and max_rows < table.n_configs:
         table = LearningCurveTable(table.names, table.lower, table.upper, table.log, table.X[:max_rows],
                                    table.val_error[:max_rows], table.epoch_time[:max_rows],

@@ -128,7 +128,11 @@ def _resolve(path: Path | str | None, expected_name: str, family: str) -> Path:
 def _subset(n: int, max_rows: int | None) -> np.ndarray:
     """Rows kept for ``max_rows``: a fixed random subset (seed 0), because the files list configurations
     in a sorted order, whose prefix would not be representative; ascending order keeps it deterministic."""
-    if max_rows is None or max_rows >= n:
+    if max_rows is not None and max_rows > n:
+        # silently using all rows would make the run another one than asked for
+        raise ValueError(f"max_rows = {max_rows} is larger than the {n} rows of this table; allowed: 1..{n}, "
+                         "or None for all rows")
+    if max_rows is None or max_rows == n:
         return np.arange(n)
     return np.sort(np.random.default_rng(0).permutation(n)[:max_rows])
 

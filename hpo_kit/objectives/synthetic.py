@@ -283,10 +283,16 @@ class FaultInjector:
         self.space = inner.space
         self.min_resource, self.max_resource = inner.min_resource, inner.max_resource
 
+    #: ``delay`` only slows good evaluations down (so that a run can be killed part-way): it changes
+    #: no outcome, and a run killed with one delay may be resumed with another
+    unrecorded_settings = ("delay",)
+
     def describe(self) -> dict[str, Any]:
-        # delay and hang_seconds change only how long faults take, not what is logged
+        # hang_seconds decides whether a hang outlasts a wall-clock time-out (a failure) or not (a
+        # result); hang_cost is what a hang costs on the simulator's clock: both change outcomes
         inner = self.inner.describe() if hasattr(self.inner, "describe") else type(self.inner).__name__
-        return {"name": "FaultInjector", "inner": inner, "period": self.period, "kinds": list(self.kinds)}
+        return {"name": "FaultInjector", "inner": inner, "period": self.period, "kinds": list(self.kinds),
+                "hang_seconds": self.hang_seconds, "hang_cost": self.hang_cost}
 
     @property
     def has_costs(self) -> bool:
