@@ -183,6 +183,12 @@ def describe_settings(thing: Any) -> dict[str, Any]:
         for name, value in vars(thing).items() if hasattr(thing, "__dict__") else ():
             if not name.startswith("_") and name != "name":
                 settings[name] = _summary(value)
+        # A user's own objective rarely describes itself: its source code stands in for its settings,
+        # so that resuming after an edit of evaluate() is refused instead of replaying old losses.
+        try:
+            settings["source"] = _digest(inspect.getsource(type(thing)))
+        except (OSError, TypeError):
+            pass  # defined where no source is kept (an interactive prompt): only the name is recorded
     settings["class"] = f"{type(thing).__module__}.{type(thing).__qualname__}"
     return json.loads(dumps(settings))
 
@@ -536,8 +542,9 @@ def _run_loop(objective, scheduler, stop, progress, log, engine, log_path, run_d
 
 
 def _warn_exhausted(notice: dict[str, Any], time: float, replaying: bool) -> None:
-    """Say once per process and setting that a candidate list ran out (the log has every time)."""
-    if replaying:
+    """Say once per process that a candidate list ran out and configurations now repeat (the log has
+    every time). With ``on_exhausted="stop"`` the run ends as the user asked: nothing to warn about."""
+    if replaying or notice["on_exhausted"] == "stop":
         return
     import warnings
 

@@ -389,3 +389,46 @@ def test_failures_from_a_nan_cost_log_stay_readable(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
     frame = load_log(tmp_path)
     assert frame[frame.event == "result"].cost.isna().all() and math.isfinite(frame.loss.dropna().iloc[0])
+
+
+def test_resuming_after_an_edit_of_an_objective_without_describe_is_refused(tmp_path, monkeypatch):
+    """An objective that does not describe itself is recorded by its source code: after its evaluate()
+    changed, a resume is refused instead of replaying the old losses as if they were the new ones."""
+    import importlib
+    import sys as _sys
+
+    from ConfigSpace import ConfigurationSpace, Float
+
+    from hpo_kit.backends.sequential import SequentialBackend
+    from hpo_kit.schedulers.fifo import FIFOScheduler
+    from hpo_kit.searchers.random_search import RandomSearcher
+    from hpo_kit.tuner import run_hpo
+
+    module = tmp_path / "my_objective_mod.py"
+    source = '''
+from ConfigSpace import ConfigurationSpace, Float
+from hpo_kit.trial import Evaluation
+
+class MyObjective:
+    space = ConfigurationSpace({"x": Float("x", (0.0, 1.0))})
+    min_resource, max_resource = 1, 1
+
+    def evaluate(self, config, resource, seed, **_):
+        return Evaluation(loss=config["x"] + OFFSET, cost=1.0)
+'''
+    module.write_text(source.replace("OFFSET", "0.0"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("my_objective_mod")
+
+    def run(objective):
+        scheduler = FIFOScheduler(RandomSearcher(objective.space, seed=0), 1, 1, max_trials=3)
+        return run_hpo(objective, scheduler, SequentialBackend(), tmp_path / "run", 0, progress=False)
+
+    run(mod.MyObjective())
+    module.write_text(source.replace("OFFSET", "100.0"))
+    mod = importlib.reload(mod)
+    try:
+        with pytest.raises(ValueError, match="different run"):
+            run(mod.MyObjective())
+    finally:
+        _sys.modules.pop("my_objective_mod", None)

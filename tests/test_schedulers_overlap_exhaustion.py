@@ -3,6 +3,7 @@ run out of candidates stop or repeat, as asked, and the run log says when."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -75,7 +76,8 @@ METHODS = ["random", "hyperband", "bohb", "asha-stopping", "asha-promotion", "ab
 @pytest.mark.parametrize("method", METHODS)
 def test_exhaustion_stop_ends_new_trials_and_is_logged(tmp_path, method):
     options = {"searcher_config": {"n_random_candidates": 20, "n_fantasies": 2}} if method.startswith("abohb") else {}
-    with pytest.warns(RuntimeWarning, match="all 30 candidates have been tried"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the run ends as asked: nothing to warn about
         result = _run(tmp_path, method, n_configs=30, max_time=5000.0, restrict=True, on_exhausted="stop",
                       **options)
     log = result.log
@@ -168,3 +170,16 @@ def test_interpolated_rule_reaches_the_top_rung_more_often(tmp_path, variant):
         result = _run(tmp_path, f"asha-{variant}", rule, max_time=150.0, promotion_rule=rule)
         full[rule] = int(((result.log["event"] == "result") & (result.log["resource"] == 9)).sum())
     assert full["interpolated"] >= full["asha_floor"]
+
+
+@pytest.mark.parametrize("method", ["random", "hyperband", "asha-promotion"])
+def test_a_candidate_list_that_stops_ends_the_run_without_a_trial_limit(tmp_path, method):
+    """One pass over a table's rows needs no max_trials or max_time: the scheduler is finite."""
+    objective = _objective(30)
+    scheduler = make_scheduler(method, objective.space, 1, objective.max_resource, 3, seed=1,
+                               candidates=objective.candidates(), on_exhausted="stop")
+    assert scheduler.is_finite()
+    result = run_hpo(objective, scheduler, SimulatorBackend(4), tmp_path / method, 1, progress=False)
+    assert result.stop_reason in ("candidates exhausted", "scheduler finished")
+    starts = result.log[result.log["event"] == "start"]
+    assert starts["trial_id"].nunique() == 30

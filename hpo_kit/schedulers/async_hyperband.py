@@ -255,7 +255,7 @@ class AsynchronousHyperband(Scheduler):
                 and not self._continuations and (self.variant == "stopping" or self._promotable() is None))
 
     def is_finite(self) -> bool:
-        return self.max_trials is not None
+        return self.max_trials is not None or self.searcher.stops_when_exhausted()
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -51,7 +51,7 @@ class FIFOScheduler(Scheduler):
         return self._no_new_trials() and self._running == 0
 
     def is_finite(self) -> bool:
-        return self.max_trials is not None
+        return self.max_trials is not None or self.searcher.stops_when_exhausted()
 
     def describe(self) -> dict[str, Any]:
         return {"name": "fifo", "min_resource": self.min_resource, "max_resource": self.max_resource,

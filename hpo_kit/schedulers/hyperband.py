@@ -187,7 +187,9 @@ class SynchronousHyperband(Scheduler):
 
     # -- the schedule ---------------------------------------------------------------------------
     def _schedule_exhausted(self) -> bool:
-        return self.n_iterations is not None and self._n_opened >= self.n_iterations * len(self.brackets)
+        # a searcher whose candidates ran out (on_exhausted="stop") opens no more brackets either
+        return ((self.n_iterations is not None and self._n_opened >= self.n_iterations * len(self.brackets))
+                or self.searcher.exhausted())
 
     def _open_bracket(self) -> _BracketRun:
         bracket = self.brackets[self._n_opened % len(self.brackets)]
@@ -285,8 +287,8 @@ class SynchronousHyperband(Scheduler):
         return self._schedule_exhausted() and not self._active
 
     def is_finite(self) -> bool:
-        """True when the scheduler ends by itself (``n_iterations`` set)."""
-        return self.n_iterations is not None
+        """True when the scheduler ends by itself (``n_iterations`` set, or a candidate list that stops)."""
+        return self.n_iterations is not None or self.searcher.stops_when_exhausted()
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -40,6 +40,12 @@ class Searcher(ABC):
         pool = getattr(self, "pool", None)
         return pool is not None and pool.exhausted
 
+    def stops_when_exhausted(self) -> bool:
+        """True when the searcher proposes from a finite list that ends the run once used up
+        (``on_exhausted="stop"``): a scheduler over it ends by itself, with no trial limit."""
+        pool = getattr(self, "pool", None)
+        return pool is not None and pool.on_exhausted == "stop"
+
     def pop_notices(self) -> list[dict[str, Any]]:
         """Events worth logging since the last call (e.g. the candidate list ran out)."""
         pool = getattr(self, "pool", None)
