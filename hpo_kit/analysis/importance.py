@@ -373,6 +373,10 @@ class ImportanceChange:
     importance_to: np.ndarray
     replicates: np.ndarray  # n_bootstrap x hyperparameters
     method: str
+    #: the refits' importances at each budget (n_bootstrap x hyperparameters), for comparisons within a
+    #: budget (the order of two hyperparameters); None where an older caller built the object
+    replicates_from: np.ndarray | None = None
+    replicates_to: np.ndarray | None = None
 
     @property
     def change(self) -> np.ndarray:
@@ -449,12 +453,14 @@ def bootstrap_importance_change(results: pd.DataFrame, space: ConfigurationSpace
     point = both(None, seed)
     draws = np.random.default_rng(np.random.SeedSequence([seed, 1807])).integers(0, n, size=(n_bootstrap, n))
     forest_seeds = np.random.SeedSequence([seed, 6906]).generate_state(n_bootstrap) % (2**31 - 1)
-    replicates = np.empty((n_bootstrap, len(inputs.names)))
+    at_from = np.empty((n_bootstrap, len(inputs.names)))
+    at_to = np.empty((n_bootstrap, len(inputs.names)))
     for k in range(n_bootstrap):
-        pair = both(draws[k], int(forest_seeds[k]))
-        replicates[k] = pair[1] - pair[0]
+        at_from[k], at_to[k] = both(draws[k], int(forest_seeds[k]))
+    replicates = at_to - at_from
     return ImportanceChange(names=list(inputs.names), budget_from=budget_from, budget_to=budget_to, n_configs=n,
                             importance_from=point[0], importance_to=point[1], replicates=replicates,
-                            method=getattr(importance, "__qualname__", repr(importance)))
+                            method=getattr(importance, "__qualname__", repr(importance)),
+                            replicates_from=at_from, replicates_to=at_to)
 
 

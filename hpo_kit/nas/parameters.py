@@ -12,4 +12,6 @@ def check(values: dict) -> list[str]:
         sizes = rules.images_fit(values, ["n_train", "n_val"], "n_test")
     return (sizes
             + rules.ordered(values, "min_budget", "max_budget")
+            + rules.budget_levels(values, "min_budget", "max_budget", "eta",
+                                  why="the claims compare configurations across budgets")
             + rules.backend_and_workers(values))
