@@ -9,6 +9,7 @@ Notebook 05. The benchmark protocol itself lives in :mod:`hpo_kit.hpob`; this pa
 * :mod:`~hpo_kit.gen_vae.analysis` -- regret and rank curves, the regret table, critical-difference diagrams.
 * :mod:`~hpo_kit.gen_vae.reference` -- HPO-B's published curves on space 5971 (numbers derived from its result files).
 * :mod:`~hpo_kit.gen_vae.claims` -- the claims, decided by the kit's one rule (hpo_kit.claims).
+* :mod:`~hpo_kit.gen_vae.null_checks` -- end-to-end null checks of the claims (the factor removed).
 * :mod:`~hpo_kit.gen_vae.parameters` -- rules between the notebook's parameters.
 """
 from hpo_kit.gen_vae.method import MODES, QUIRKS, GenVAE, GenVAEConfig

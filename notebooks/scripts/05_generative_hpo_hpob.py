@@ -163,21 +163,47 @@ plt.show()
 #
 # **The verdict rule** (`hpo_kit.claims`, the same in every notebook). Each row states in advance
 # what is estimated, in which direction, at one-sided alpha 0.05 (a 90 % two-sided interval), and the
-# smallest sample it is decided on (6 paired runs). Here every estimate is a regret difference between
-# two methods on the same task from the same initial design, averaged over seeds within a task and
-# then over tasks; its interval treats the benchmark's tasks as fixed and the seeds as the random
-# replicates (`hpo_kit.gen_vae.claims`). *holds*: the interval lies entirely on the claimed side;
-# *does not hold*: entirely on the other side; *inconclusive*: neither, and the note says roughly how
-# many runs would decide it; *not measured*: too few runs, a method missing, or the row needs HPO-B's
-# own data.
+# smallest sample it is decided on. *holds*: the interval lies entirely on the claimed side (inside
+# the margin); *does not hold*: entirely on the other side; *inconclusive*: neither, and the note says
+# roughly how many runs or tasks would decide it; *not measured*: too small a sample, a method missing,
+# the row needs HPO-B's own data, or every run tied (a zero-width interval never decides).
+#
+# **How each row is decided** (`hpo_kit.gen_vae.claims`). Every estimate is a regret difference between
+# two methods on the same task from the same initial design, at one trial (each claim's published
+# trial, or the last one run), averaged over seeds within a task and then over tasks.
+#
+# * *Every comparison appears twice.* **"these tasks"** treats the benchmark's tasks as fixed and the
+#   seeds as the random replicates (within-task variance; at least 6 paired runs): a statement about
+#   exactly these tasks. **"tasks like these"** treats the tasks as a sample: the unit is the task (its
+#   seed-averaged difference), Student's t over the tasks, at least 3 of them; the seeds of one task
+#   are not independent units for this question. With few tasks it is much wider: on HPO-B's published
+#   runs "faithful GEN-VAE is worse than random search" holds for these six tasks and is inconclusive
+#   for tasks like them.
+# * **Faithful worse than random search**, **fixed better than random search**, **GP-EI better than
+#   random search**: one-sided, threshold 0.
+# * **Fixed beats faithful** is decided together with *fixed beats random search* (both must hold;
+#   `decide_all`, no correction needed for "both"): faithful GEN-VAE barely leaves its initial design
+#   (18 of HPO-B's 30 published faithful runs never improve on it), and incumbents never get worse, so
+#   any method that searches at all beats it. Alone, "fixed beats faithful" would hold for random search
+#   in fixed's place; the note counts each method's runs that never left their initial design.
+# * **Within noise of HPO-B's published curve** (only on HPO-B's own data): an equivalence test (TOST)
+#   whose margin is derived *at the trial decided* from the published runs' own spread: the difference an
+#   exact reproduction at HPO-B's design would be decided within 90 % of the time (random search: 0.012
+#   regret at trial 50, 0.0075 at 100; GP: 0.0041 at 100). A single margin (formerly 0.02, reasoned at
+#   trial 50) let a GP with three times the published regret at trial 100 pass.
+#
+# **Checked end to end** (`hpo_kit/gen_vae/null_checks.py`, `bench/calibration_e2e.py --only gen_vae`):
+# each comparative row is run through this notebook's own experiment, frame and claim code with the
+# compared factor removed (both arms random search under other seeds; faithful stuck at its initial
+# design with random search as "fixed"; the kit's random search against its own other-seed runs as the
+# "published" curve, and shifted by the margin), at the smoke, workshop and paper designs, and its false
+# verdicts are counted against the bar (upper 95 % bound at most alpha + 2.5 points).
 #
 # The published figures are the kit's own reading of HPO-B's result files (kept in
 # `hpo_kit/gen_vae/data/hpob_reference_5971.json`): GEN-VAE 0.070 vs random search 0.024 mean regret at
 # 50 trials on space 5971 (continuous protocol, 6 tasks x 5 seeds); GP vs random search 0.036 vs 0.056
 # at 100 trials is HPO-B's continuous-protocol mean over **all 16** search spaces (on space 5971 the
-# same files give 0.0046 vs 0.018). Each claim is decided at its published trial or, in shorter runs,
-# at the last trial run (the row says which). "Within noise of HPO-B's curve" is an equivalence claim
-# with margin 0.02 regret, measured only on HPO-B's own data.
+# same files give 0.0046 vs 0.018).
 
 # %%
 rows = run.add_claims(gen_vae_claims(frame, source, protocol, n_trials))
