@@ -168,3 +168,30 @@ def test_exploration_ends_in_fixed_mode_only(mode):
         greedy = result.agent.actor(*empty)[0].numpy()
     is_greedy = np.allclose(first_actions, greedy[None, :], atol=1e-6)
     assert is_greedy == (mode == "fixed")  # faithful: the original never stops adding noise
+
+
+# ------------------------------------------------------------------------------ parameter rules (issue 22)
+def test_parameter_rules_refuse_a_learning_starts_the_run_can_never_reach():
+    from hpo_kit.params import profile_params
+    from hpo_kit.trl_hpo.parameters import check
+
+    values = profile_params("01_trl_hpo_mnist", "workshop")
+    assert check(values) == []
+    over_buffer = check({**values, "learning_starts": 30_000, "buffer_size": 20_000})
+    assert any("learning_starts = 30,000 is above buffer_size = 20,000" in m for m in over_buffer)
+    too_few_steps = check({**values, "learning_starts": 20_000, "max_episodes": 100, "max_layers": 6})
+    assert any("max_episodes * max_layers" in m and "600" in m for m in too_few_steps)
+    # without a TRL-HPO method the setting is unused
+    assert check({**values, "methods": ["random"], "learning_starts": 30_000, "buffer_size": 20_000}) == []
+
+
+def test_paper_profile_lets_the_critic_learn_within_the_episodes():
+    """Issue 22: learning_starts = buffer_size = 20,000 with short episodes meant the critic was never updated.
+
+    The paper profile's learning_starts must be reached even if every episode ended after one layer.
+    """
+    from hpo_kit.params import profile_params
+
+    paper = profile_params("01_trl_hpo_mnist", "paper")
+    assert paper["learning_starts"] <= paper["max_episodes"] * 1 <= paper["max_episodes"] * paper["max_layers"]
+    assert paper["learning_starts"] <= paper["buffer_size"]

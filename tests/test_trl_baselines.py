@@ -89,6 +89,9 @@ def test_run_method_uses_one_cache_file_per_method_and_seed(tmp_path):
     assert len(table) == 4 and table.architecture.str.endswith("fc 10 (output)").all()
     frame = attention_frame(runs[2].result, readout="faithful")
     assert len(frame) == len(steps_frame([runs[2]])) and np.allclose(frame[[f"w{j}" for j in range(3)]].sum(axis=1), 1)
+    # the network of each visited step (revisits recognisable) and the critic's update count
+    assert frame.prefix.tolist() == steps_frame([runs[2]]).prefix.tolist()
+    assert (frame.n_updates == runs[2].result.n_updates).all()
     steps = steps_frame(runs)
     assert set(steps[steps.method == "random"]["mode"]) == {"fixed"}
     assert set(steps[steps.method == "trl_hpo_faithful"]["mode"]) == {"faithful"}

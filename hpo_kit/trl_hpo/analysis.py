@@ -82,19 +82,30 @@ def attention_frame(result: TRLResult, readout: str) -> pd.DataFrame:
 
     ``weight_new`` is the weight of the slot that was just filled; ``reward`` is that step's reward.
     The final critic is used, so the weights describe what the trained critic attends to.
+    ``prefix`` names the network the step built (JSON of its layers; "" for an invalid step), so that
+    revisits of one network count once; ``n_updates`` is how often the critic was updated in the run
+    (0: its attention is its random initialisation).
     """
+    columns = ["slot", "weight_new", "reward", "kind", "valid", "episode", "prefix", "n_updates"]
     v = result.visited
     if len(v.get("reward", [])) == 0:
-        return pd.DataFrame(columns=["slot", "weight_new", "reward", "kind", "valid", "episode"])
+        return pd.DataFrame(columns=columns)
     weights = slot_attention(result.agent.critic, torch.from_numpy(v["actions"]), torch.from_numpy(v["perfs"]),
                              torch.from_numpy(v["n_filled"].astype(np.int64)), readout=readout)
     slots = v["slot"].astype(int)
-    episodes = result.env.episodes
-    kinds = {(s["episode"], s["slot"]): s["kind"] for ep in episodes for s in ep}
+    kinds, prefixes = {}, {}
+    for ep in result.env.episodes:
+        layers: list[dict] = []
+        for s in ep:
+            layers = layers + [s["layer"]]
+            kinds[(s["episode"], s["slot"])] = s["kind"]
+            prefixes[(s["episode"], s["slot"])] = json.dumps(layers, sort_keys=True) if s["valid"] else ""
     frame = pd.DataFrame({"slot": slots, "weight_new": weights[np.arange(len(slots)), slots],
                           "reward": v["reward"].astype(float), "valid": v["valid"].astype(bool),
                           "episode": v["episode"].astype(int)})
     frame["kind"] = [kinds.get((e, s), "?") for e, s in zip(frame.episode, frame.slot)]
+    frame["prefix"] = [prefixes.get((e, s), "") for e, s in zip(frame.episode, frame.slot)]
+    frame["n_updates"] = int(result.n_updates)
     for j in range(weights.shape[1]):
         frame[f"w{j}"] = weights[:, j]
     return frame

@@ -20,14 +20,22 @@ Each function takes the measurement frames the notebook builds and returns
   without naming which, so the weakest reading is tested; the per-baseline rows show each).
 * :func:`fc_stacking_claims` -- ``steps`` (one row per environment step: ``method``, ``mode``, ``seed``,
   ``slot``, ``previous_kind``, ``kind``, ``reward``, ``valid`` and optionally ``prefix``): an fc -> fc
-  step earns a lower reward than the other layer pairs *at the same depth by the same method*: the
-  per-(method, slot) differences of means combined with weights n_a n_b / (n_a + n_b) (the
-  inverse-variance weights when variances are equal), one row per environment mode (faithful and
-  fixed mode are different search spaces).
+  step earns a lower reward than the other layer pairs *at the same depth in the same run*. The unit
+  is the **run** (one method, one seed): steps of one run share its critic or controller, its
+  initial weights and its cache, so they are not independent measurements (pseudo-replication). Each
+  run gives one number, its within-slot difference of means combined over slots with weights
+  n_a n_b / (n_a + n_b); the claim is a t interval over runs, one row per environment mode (faithful
+  and fixed mode are different search spaces).
 * :func:`attention_claims` -- one attention frame per TRL-HPO variant (``seed``, ``slot``,
-  ``weight_new``, ``reward``, ``valid``): Spearman's rho between the newest slot's attention weight and
-  the step's reward, both ranked within (seed, slot), over valid steps after the first layer, > 0.
+  ``weight_new``, ``reward``, ``valid``, ``n_updates`` and optionally ``prefix``): the newest slot's
+  attention weight rises with the step's reward. The unit is the **seed** (each run has its own
+  critic): per seed, Spearman's rho of weight and reward ranked within slot over distinct networks
+  after the first layer; the claim is a t interval over seeds of those rhos, > 0. A seed whose critic
+  was never updated (``n_updates == 0``: ``learning_starts`` not reached) has nothing to attend with
+  and is left out; with none left the row is "not measured".
 
+A network a run evaluates again (the cache returns the same reward) is one measurement: both claims
+keep one row per distinct network per run (the attention claim averages its weights over the visits).
 Invalid steps (reward -1, the network could not be built) are left out of both step-level claims:
 with them, the claims would measure "valid versus invalid" rather than how layer pairs or attention
 relate to accuracy gains. Their counts are in each row's detail.
@@ -35,6 +43,7 @@ relate to accuracy gains. Their counts are in each row's detail.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -50,8 +59,9 @@ SOURCE = "arXiv 2403.12237, abstract"
 FROM_SCRATCH = ("random", "lstm", "metaqnn")  # the baselines that build CNNs from scratch
 PAPER_GAIN_POINTS = 6.8  # "outperforms ... by 6.8%" (abstract), read as percentage points of accuracy
 MIN_SEEDS = 3  # a paired t interval on 2 seeds has 1 degree of freedom: too wide to decide anything
-MIN_STEPS = 10  # fc -> fc steps (the smaller group) at least
-MIN_ATTENTION_STEPS = 20  # ranked steps at least
+MIN_RUNS = 3  # runs (method x seed) with an fc -> fc comparison: a t interval over fewer has 1 degree of freedom
+MIN_ATTENTION_SEEDS = 3  # seeds with an updated critic and a within-seed rho
+MIN_SEED_STEPS = 5  # ranked distinct networks a seed needs for its own rho
 
 
 def _label(method: str) -> str:
@@ -70,7 +80,11 @@ def paired_accuracy_gain(final: pd.DataFrame, method: str, baseline: str, level:
 
 def accuracy_claims(final: pd.DataFrame, method: str = "trl_hpo", baselines: Sequence[str] | None = None, *,
                     budget_s: float | None = None, alpha: float = 0.05, min_n: int = MIN_SEEDS) -> list[ClaimRow]:
-    """One row per baseline ("more accurate within the same time") and the abstract's +6.8 points row."""
+    """One row per baseline ("more accurate within the same time") and the abstract's +6.8 points row.
+
+    Paired t over seeds. End-to-end null (``hpo_kit/trl_hpo/null_checks.py``): both arms random search
+    under other seeds, through :func:`~hpo_kit.trl_hpo.compare.final_frame` and this function.
+    """
     require_columns(final, "final", ("method", "seed", "best_accuracy"))
     present = list(dict.fromkeys(final.method))
     if method not in present:
@@ -121,7 +135,10 @@ def _later_valid(steps: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
 
 
 def fc_stacking_strata(steps: pd.DataFrame) -> pd.DataFrame:
-    """Per (mode, method, slot): fc -> fc steps and other pairs, their mean rewards (points) and weights."""
+    """Per (mode, method, slot), seeds pooled: fc -> fc steps and other pairs, their mean rewards (points) and weights.
+
+    For reading (the notebook's table); the claim is decided per run (:func:`fc_stacking_runs`).
+    """
     require_columns(steps, "steps", ("method", "mode", "seed", "slot", "previous_kind", "kind", "reward", "valid"))
     later, _ = _later_valid(steps)
     fc_fc = (later.previous_kind == "fc") & (later.kind == "fc")
@@ -141,7 +158,11 @@ def fc_stacking_strata(steps: pd.DataFrame) -> pd.DataFrame:
 
 
 def stratified_difference(strata: pd.DataFrame, level: float) -> Estimate:
-    """Weighted mean of per-stratum differences of means, with a Welch-Satterthwaite t interval.
+    """Weighted mean of per-stratum differences of means, with a Welch-Satterthwaite t interval over steps.
+
+    Not the claim's rule: it treats every step as independent, which steps of one run are not (they
+    share its policy, initial weights and cache), so with run-to-run differences its interval is too
+    narrow. Kept to show that defect (tests/test_claims_trl_hpo.py).
 
     Each stratum (n_a fc -> fc and n_b other steps, both >= 2) contributes d = mean_a - mean_b with
     weight w = n_a n_b / (n_a + n_b); the estimate is sum w d / sum w and its variance
@@ -168,48 +189,96 @@ def stratified_difference(strata: pd.DataFrame, level: float) -> Estimate:
     return Estimate(d, d - half, d + half, level, n, "stratified Welch t", scale=se * math.sqrt(n), p_value=p)
 
 
+def fc_stacking_runs(steps: pd.DataFrame) -> pd.DataFrame:
+    """One row per run (mode, method, seed): its own fc -> fc minus other-pairs difference, in points.
+
+    Within the run, each slot with at least one distinct fc -> fc network and one other gives a
+    difference of means; the run's difference combines them with weights n_a n_b / (n_a + n_b)
+    (``usable`` False when no slot has both).
+    """
+    require_columns(steps, "steps", ("method", "mode", "seed", "slot", "previous_kind", "kind", "reward", "valid"))
+    later, _ = _later_valid(steps)
+    keys = ["mode", "method", "seed"]
+    columns = [*keys, "n_fc_fc", "n_other", "slots_compared", "difference", "usable"]
+    if later.empty:
+        return pd.DataFrame(columns=columns)
+    later = later.assign(fc_fc=(later.previous_kind == "fc") & (later.kind == "fc"),
+                         points=100 * later.reward.astype(float))
+    # mean and count per (run, slot, group), one column per group (True: fc -> fc)
+    cells = later.groupby([*keys, "slot", "fc_fc"]).points.agg(["mean", "size"]).unstack("fc_fc")
+    mean = cells["mean"].reindex(columns=[True, False])
+    size = cells["size"].reindex(columns=[True, False]).fillna(0)
+    both = (size[True] > 0) & (size[False] > 0)
+    w = (size[True] * size[False] / (size[True] + size[False])).where(both, 0.0)
+    per_slot = pd.DataFrame({"wd": (w * (mean[True] - mean[False])).where(both, 0.0), "w": w,
+                             "compared": both, "n_fc_fc": size[True], "n_other": size[False]})
+    runs = per_slot.groupby(level=keys).sum()
+    out = pd.DataFrame({"n_fc_fc": runs.n_fc_fc.astype(int), "n_other": runs.n_other.astype(int),
+                        "slots_compared": runs.compared.astype(int),
+                        "difference": (runs.wd / runs.w).where(runs.w > 0), "usable": runs.w > 0})
+    return out.reset_index()[columns]
+
+
 def fc_stacking_claims(steps: pd.DataFrame, modes: Sequence[str] | None = None, *, alpha: float = 0.05,
-                       min_n: int = MIN_STEPS) -> list[ClaimRow]:
-    """One row per environment mode: fc -> fc steps earn less than other pairs at the same slot and method."""
+                       min_n: int = MIN_RUNS) -> list[ClaimRow]:
+    """One row per environment mode: in a run, fc -> fc steps earn less than other pairs at the same slot.
+
+    Decided by a t interval over runs (method x seed) of each run's own difference
+    (:func:`fc_stacking_runs`), not over steps: steps of one run are not independent. The end-to-end
+    null (``hpo_kit/trl_hpo/null_checks.py``) runs random search, whose layer choices cannot favour or
+    avoid fc -> fc, on an objective where the pair has no effect.
+    """
     require_columns(steps, "steps", ("method", "mode", "seed", "slot", "previous_kind", "kind", "reward", "valid"))
     modes = list(dict.fromkeys(steps["mode"])) if modes is None else list(modes)
-    strata = fc_stacking_strata(steps)
+    runs = fc_stacking_runs(steps)
     rows = []
     for mode in modes:
         part = steps[steps["mode"] == mode]
         claim = Claim(claim=f"Stacking fully connected layers lowers the reward ({mode} mode)",
                       paper="stacking fully connected layers is the main culprit for performance degradation",
                       source=SOURCE,
-                      estimand="reward (accuracy gain, points) of an fc -> fc step minus that of other layer pairs "
-                               "at the same slot, by the same method; valid steps after the first layer "
-                               "(< 0: fc -> fc worse)",
-                      direction="less", threshold=0.0, alpha=alpha, min_n=min_n, unit="fc -> fc steps")
-        s = strata[strata["mode"] == mode]
-        e = stratified_difference(s, claim.ci_level)
+                      estimand="per run (method x seed): reward (accuracy gain, points) of an fc -> fc step minus "
+                               "that of other layer pairs at the same slot, distinct valid networks after the first "
+                               "layer; mean over runs (< 0: fc -> fc worse)",
+                      direction="less", threshold=0.0, alpha=alpha, min_n=min_n, unit="runs")
+        r = runs[runs["mode"] == mode]
+        used = r[r.usable]
+        e = replace(stats.mean_ci(used.difference.to_numpy(float), claim.ci_level), method="t over runs")
         _, left_out = _later_valid(part)
-        unusable = s[~s.usable]
-        detail = (f"{int(s[s.usable].n_fc_fc.sum())} fc -> fc vs {int(s[s.usable].n_other.sum())} other steps in "
-                  f"{int(s.usable.sum())} (method, slot) strata; methods {sorted(set(part.method))}; left out: "
-                  f"{left_out['invalid']} invalid steps (reward -1), {left_out['first layers']} first layers, "
-                  f"{left_out.get('repeated', 0)} repeated networks, "
-                  f"{int(unusable.n_fc_fc.sum() + unusable.n_other.sum())} steps in (method, slot) strata with fewer than "
-                  f"2 of either group (slot 1 never follows an fc layer)")
-        none = "" if s.usable.any() else "no (method, slot) stratum has 2 fc -> fc and 2 other steps"
+        detail = (f"{len(used)} of {len(r)} runs compare fc -> fc with other pairs at some slot "
+                  f"({int(used.n_fc_fc.sum())} fc -> fc vs {int(used.n_other.sum())} other distinct networks); "
+                  f"methods {sorted(set(part.method))}; left out: {left_out['invalid']} invalid steps (reward -1), "
+                  f"{left_out['first layers']} first layers, {left_out.get('repeated', 0)} repeated networks")
+        none = "" if len(used) else "no run has an fc -> fc and another network at the same slot"
         rows.append(decide(claim, e, detail=detail, not_measured=none))
     return rows
 
 
 # ------------------------------------------------------------------------------ attention
+def distinct_networks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Valid visited steps after the first layer, one row per distinct network of a seed.
+
+    A network visited again gets the same reward from the cache: it is one measurement. Its attention
+    weights (the actions, hence the tokens, differ a little between visits) are averaged. Without a
+    ``prefix`` column every step counts as its own network.
+    """
+    used = frame[frame.valid.astype(bool) & (frame.slot > 0)]
+    used = used[np.isfinite(used.weight_new.astype(float)) & np.isfinite(used.reward.astype(float))]
+    if "prefix" not in used:
+        return used
+    return (used.groupby(["seed", "slot", "prefix"], sort=False, as_index=False)
+            .agg(weight_new=("weight_new", "mean"), reward=("reward", "first"), valid=("valid", "first")))
+
+
 def within_slot_ranks(frame: pd.DataFrame, by: Sequence[str] = ("seed", "slot")) -> pd.DataFrame:
-    """Valid steps after the first layer with ``weight_rank`` and ``reward_rank`` in (0, 1) within ``by``.
+    """Distinct valid networks after the first layer with ``weight_rank`` and ``reward_rank`` in (0, 1) within ``by``.
 
     Ranks within a slot remove what depth does to both sides (attention weights depend on the slot's
     position, rewards shrink with depth), and within a seed what differs between the critics of
     different runs. Ties get their mean rank; groups of one step carry no ranking and are dropped.
     """
     require_columns(frame, "attention frame", ("slot", "weight_new", "reward", "valid", *by))
-    used = frame[frame.valid.astype(bool) & (frame.slot > 0)]
-    used = used[np.isfinite(used.weight_new.astype(float)) & np.isfinite(used.reward.astype(float))]
+    used = distinct_networks(frame)
     groups = used.groupby(list(by))
     size = groups.weight_new.transform("size")
     out = used.assign(weight_rank=(groups.weight_new.rank(method="average") - 0.5) / size,
@@ -217,35 +286,75 @@ def within_slot_ranks(frame: pd.DataFrame, by: Sequence[str] = ("seed", "slot"))
     return out[size >= 2]
 
 
-def attention_estimate(frame: pd.DataFrame, level: float) -> Estimate:
-    """Spearman's rho of the within-(seed, slot) ranks of attention weight and reward (Fisher z)."""
+def pooled_attention_estimate(frame: pd.DataFrame, level: float) -> Estimate:
+    """Spearman's rho of the within-(seed, slot) ranks, all seeds' networks pooled as if independent.
+
+    Shown in :func:`attention_rho_table` only: steps of one seed share a critic, so the Fisher-z interval
+    over pooled steps is too narrow (the claim uses :func:`attention_estimate`).
+    """
     ranked = within_slot_ranks(frame)
     return stats.spearman_ci(ranked.weight_rank.to_numpy(float), ranked.reward_rank.to_numpy(float), level)
 
 
+def seed_rhos(frame: pd.DataFrame, min_steps: int = MIN_SEED_STEPS) -> pd.Series:
+    """Per seed: Spearman's rho of weight and reward ranked within slot (seeds with >= ``min_steps`` networks)."""
+    ranked = within_slot_ranks(frame)
+    out = {}
+    for seed, part in ranked.groupby("seed", sort=True):
+        if len(part) >= min_steps and part.weight_rank.nunique() > 1 and part.reward_rank.nunique() > 1:
+            out[seed] = float(sps.spearmanr(part.weight_rank, part.reward_rank).statistic)
+    return pd.Series(out, name="rho", dtype=float)
+
+
+def attention_estimate(frame: pd.DataFrame, level: float) -> Estimate:
+    """Mean over seeds of each seed's within-slot Spearman rho, with a t interval over seeds."""
+    return replace(stats.mean_ci(seed_rhos(frame).to_numpy(float), level), method="t over seeds of rho")
+
+
 def attention_claims(attention: dict[str, pd.DataFrame], *, alpha: float = 0.05,
-                     min_n: int = MIN_ATTENTION_STEPS) -> list[ClaimRow]:
-    """One row per TRL-HPO variant: the newest slot's attention weight rises with that step's reward."""
+                     min_n: int = MIN_ATTENTION_SEEDS) -> list[ClaimRow]:
+    """One row per TRL-HPO variant: the newest slot's attention weight rises with its reward.
+
+    Decided by a t interval over seeds of per-seed rhos; seeds whose critic was never updated are
+    left out, and a variant none of whose critics was updated is "not measured".
+
+    No strict end-to-end null exists in the kit's code: the critic's tokens contain the performance
+    vectors the reward is computed from, so on any objective a trained critic may attend with the
+    reward. The end-to-end check (``hpo_kit/trl_hpo/null_checks.py``) runs TRL-HPO on a stand-in whose
+    rewards do not depend on the layers in expectation: a weaker null (no layer-driven attention).
+    """
     rows = []
     for method, frame in attention.items():
         claim = Claim(claim=f"{_label(method)}: the critic's attention to the newest layer rises with its reward",
                       paper="the attention makes the search transparent (no number in the abstract)",
                       source=SOURCE,
-                      estimand="Spearman rho between the final critic's attention weight of the newest slot and the "
-                               "step's reward, both ranked within (seed, slot); valid steps after the first layer",
-                      direction="greater", threshold=0.0, alpha=alpha, min_n=min_n, unit="steps")
-        require_columns(frame, f"attention[{method!r}]", ("seed", "slot", "weight_new", "reward", "valid"))
-        e = attention_estimate(frame, claim.ci_level)
+                      estimand="per seed: Spearman rho between the final critic's attention weight of the newest "
+                               "slot and the step's reward, ranked within slot, distinct valid networks after the "
+                               "first layer; mean over seeds whose critic was updated (> 0)",
+                      direction="greater", threshold=0.0, alpha=alpha, min_n=min_n, unit="seeds")
+        require_columns(frame, f"attention[{method!r}]", ("seed", "slot", "weight_new", "reward", "valid", "n_updates"))
+        updates = frame.groupby("seed").n_updates.max()
+        untrained = sorted(int(s) for s in updates.index[updates <= 0])
+        trained = frame[~frame.seed.isin(untrained)]
         valid = frame.valid.astype(bool)
+        later = int((valid & (frame.slot > 0)).sum())
         detail = (f"left out: {int((~valid).sum())} invalid steps (reward -1), "
                   f"{int((valid & (frame.slot == 0)).sum())} first layers, "
-                  f"{int((valid & (frame.slot > 0)).sum()) - e.n} steps alone in their (seed, slot)")
-        rows.append(decide(claim, e, detail=detail))
+                  f"{later - len(distinct_networks(frame))} revisits of a network; "
+                  f"seeds with a never-updated critic: {untrained or 'none'}")
+        if len(updates) and not len(trained):
+            rows.append(decide(claim, None, detail=detail,
+                               not_measured="the critic was never updated in any run (n_updates = 0: the replay "
+                                            "buffer never reached learning_starts), so its attention is its random "
+                                            "initialisation"))
+            continue
+        e = attention_estimate(trained, claim.ci_level)
+        rows.append(decide(claim, e, detail=detail + f"; {e.n} seeds with >= {MIN_SEED_STEPS} ranked networks"))
     return rows
 
 
 def attention_rho_table(frame: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
-    """Spearman's rho of attention weight and reward on several step sets (the claim's is the last).
+    """Spearman's rho of attention weight and reward on several step sets (the claim's is the last; its n is seeds).
 
     "all steps" keeps invalid ones (reward -1) and first layers, and so mostly measures valid versus
     invalid and depth; it is shown to make that visible, not to decide anything.
@@ -263,7 +372,11 @@ def attention_rho_table(frame: pd.DataFrame, level: float = 0.9) -> pd.DataFrame
     later = valid[valid.slot > 0]
     add("valid, slots >= 1, pooled", later.weight_new, later.reward)
     ranked = within_slot_ranks(frame)
-    add("valid, slots >= 1, ranked within (seed, slot) [claim]", ranked.weight_rank, ranked.reward_rank)
+    add("distinct valid networks, slots >= 1, ranked within (seed, slot), seeds pooled (not the claim: "
+        "pooled steps are not independent)", ranked.weight_rank, ranked.reward_rank)
+    e = attention_estimate(frame, level)
+    rows.append({"steps": "[claim] mean over seeds of each seed's within-slot rho (t over seeds)", "rho": e.value,
+                 "ci_low": e.low, "ci_high": e.high, "n": e.n, "p_value": e.p_value})
     return pd.DataFrame(rows)
 
 
@@ -275,5 +388,6 @@ def trl_claims(final: pd.DataFrame, steps: pd.DataFrame, attention: dict[str, pd
 
 
 __all__ = ["FROM_SCRATCH", "PAPER_GAIN_POINTS", "SOURCE", "accuracy_claims", "attention_claims", "attention_estimate",
-           "attention_rho_table", "fc_stacking_claims", "fc_stacking_strata", "paired_accuracy_gain",
-           "stratified_difference", "trl_claims", "within_slot_ranks"]
+           "attention_rho_table", "distinct_networks", "fc_stacking_claims", "fc_stacking_runs", "fc_stacking_strata",
+           "paired_accuracy_gain", "pooled_attention_estimate", "seed_rhos", "stratified_difference", "trl_claims",
+           "within_slot_ranks"]

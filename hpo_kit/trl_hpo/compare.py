@@ -61,11 +61,13 @@ def run_method(method: str, splits: Splits, env_config: EnvConfig, seed: int, ti
                cache_dir: str | Path | None, trl_config: TRLConfig = TRLConfig(),
                lstm_config: LSTMControllerConfig = LSTMControllerConfig(),
                metaqnn_config: MetaQNNConfig = MetaQNNConfig(),
-               random_config: RandomSearchConfig = RandomSearchConfig(), progress: Any = None) -> MethodRun:
+               random_config: RandomSearchConfig = RandomSearchConfig(), progress: Any = None,
+               env_class: type[LayerwiseCNNEnv] = LayerwiseCNNEnv) -> MethodRun:
     """Run one method with one seed in a fresh environment limited to ``time_budget_s`` seconds.
 
     ``trl_hpo`` runs in fixed mode and ``trl_hpo_faithful`` in faithful mode (agent *and*
-    environment); the baselines use the environment in ``env_config.mode``.
+    environment); the baselines use the environment in ``env_config.mode``. ``env_class``: the
+    end-to-end null checks pass a stand-in environment (hpo_kit/trl_hpo/null_checks.py).
     """
     check_methods([method])
     if not time_budget_s > 0:
@@ -74,7 +76,7 @@ def run_method(method: str, splits: Splits, env_config: EnvConfig, seed: int, ti
         mode = "faithful" if method == "trl_hpo_faithful" else "fixed"
         env_config = dataclasses.replace(env_config, mode=mode)
         trl_config = dataclasses.replace(trl_config, mode=mode)
-    env = LayerwiseCNNEnv(splits, env_config, seed=seed, cache_dir=cache_dir, name=method, time_budget_s=time_budget_s)
+    env = env_class(splits, env_config, seed=seed, cache_dir=cache_dir, name=method, time_budget_s=time_budget_s)
     if method.startswith("trl_hpo"):
         result = run_trl_hpo(env, trl_config, seed, progress)
     elif method == "random":

@@ -1,0 +1,33 @@
+"""End-to-end null checks of notebook 01's comparative claims (hpo_kit/trl_hpo/null_checks.py).
+
+Each case runs the notebook's own experiment and claim code with the compared factor removed; the
+false verdicts' rates must stay within the bar (upper 95 % bound <= alpha + 2.5 points). The fast
+cases run in make test; the slow ones with `pytest -m long` (and bench/calibration_e2e.py).
+"""
+from __future__ import annotations
+
+import pytest
+
+from hpo_kit.null_checks import check
+from hpo_kit.trl_hpo.null_checks import cases
+
+FAST = [c for c in cases() if not c.slow]
+SLOW = [c for c in cases() if c.slow]
+
+
+def test_every_case_names_its_design_and_reads_it_from_the_profiles():
+    assert {c.design for c in cases()} == {"workshop", "paper"}
+    assert FAST, "at least one case must run in make test"
+
+
+@pytest.mark.parametrize("case", FAST, ids=[c.key for c in FAST])
+def test_fast_null_case_within_the_bar(case):
+    result = check(case, show_progress=False)
+    assert result.within_bar, result.summary()
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("case", SLOW, ids=[c.key for c in SLOW])
+def test_slow_null_case_within_the_bar(case):
+    result = check(case, show_progress=False)
+    assert result.within_bar, result.summary()
