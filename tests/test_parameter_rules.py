@@ -36,6 +36,8 @@ CASES = [
     ("03_bohb_joint_nas_hpo", {"dataset": "cifar10", "n_train": 49900, "n_val": 300}, ["CIFAR-10's training set has 50,000"]),
     ("03_bohb_joint_nas_hpo", {"backend": "sequential", "n_workers": 2}, ["backend = 'sequential'"]),
     ("03_bohb_joint_nas_hpo", {"min_budget": 9, "max_budget": 9}, ["give 1 budget"]),
+    ("05_generative_hpo_hpob", {"data": "kit", "hpob_dir": "/tmp"}, ["hpob_dir", "is not used"]),
+    ("05_generative_hpo_hpob", {"hpob_dir": "no/such/folder"}, ["hpob_dir", "does not exist"]),
     ("04_abohb_stopping_vs_promotion", {"methods": []}, ["methods is empty"]),
     ("04_abohb_stopping_vs_promotion", {"table_rows": 5000}, ["table_rows = 5,000 is larger", "4,096 rows"]),
     ("04_abohb_stopping_vs_promotion", {"benchmark_path": "nope.npz"}, ["benchmark_path", "does not exist"]),

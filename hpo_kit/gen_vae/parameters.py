@@ -20,4 +20,8 @@ def check(values: dict) -> list[str]:
     if values.get("profile") == "paper" and values.get("data") == "fixture":
         problems.append("profile = 'paper' with data = 'fixture': the fixture is synthetic test data; the paper "
                         "profile runs on HPO-B's data or the kit's meta-dataset (data = auto, hpob or kit)")
+    data = values.get("data", "auto")
+    problems += rules.existing_path(values, "hpob_dir", used=data in ("auto", "hpob"),
+                                    unused_because=f"with data = {data!r} (only data = 'hpob' or 'auto' read HPO-B's files)",
+                                    empty_means="HPO_KIT_HPOB, the kit's data folder or the current folder")
     return problems
