@@ -13,7 +13,8 @@ Resuming: a notebook that finished ``ok`` with the same fingerprint (the noteboo
 the kit's source code) is skipped unless ``--force``. A notebook that was interrupted runs again;
 its run logs and caches in ``runs/<profile>/<notebook>/`` let it pick up where it stopped, so no
 finished evaluation is repeated. One progress line per notebook gives i of N, the elapsed time and
-an estimate of the time left from the durations recorded in ``index.json``.
+an estimate of the time left from the durations recorded in ``index.json`` or, on a first run,
+from the runtimes the kit recorded on its 2-core machine (``params/recorded_runtimes.yaml``).
 """
 from __future__ import annotations
 
@@ -169,6 +170,20 @@ def reusable(previous: dict | None, notebook: str, profile: str, parameters: dic
                 and (paths.run_dir(profile, notebook) / "results.json").exists())
 
 
+def recorded_runtimes(profile: str) -> dict[str, float]:
+    """Seconds each notebook took at ``profile`` when the kit measured it (``params/recorded_runtimes.yaml``):
+    the estimate of a first run, before this machine has recorded its own. Empty when none is shipped."""
+    import yaml
+
+    path = paths.PARAMS_DIR / "recorded_runtimes.yaml"
+    try:
+        table = yaml.safe_load(path.read_text()) or {}
+    except (OSError, ValueError):
+        return {}
+    entry = table.get(profile) or {}
+    return {str(k): float(v) for k, v in entry.items() if isinstance(v, (int, float))}
+
+
 def progress_line(i: int, n: int, notebook: str, elapsed: float, remaining: list[float | None]) -> str:
     """``[i/N] notebook · elapsed · about X left`` (X from recorded durations; unknown ones say so)."""
     known = [d for d in remaining if d is not None]
@@ -261,11 +276,17 @@ def main(argv: list[str] | None = None) -> int:
 def _run_all(args, notebooks: list[str], params: dict[str, dict]) -> int:
     os.environ["HPO_KIT_BATCH"] = "1"  # plain-text progress bars in executed notebooks
     previous = read_index(args.profile)
+    shipped = recorded_runtimes(args.profile)
     runs: list[NotebookRun] = []
     started = time.perf_counter()
     for i, nb in enumerate(notebooks, start=1):
         remaining = [previous.get(other, {}).get("duration_s") for other in notebooks[i - 1:]]
-        print(progress_line(i, len(notebooks), nb, time.perf_counter() - started, remaining), flush=True)
+        from_table = [d is None and other in shipped for d, other in zip(remaining, notebooks[i - 1:])]
+        remaining = [shipped.get(other) if d is None else d for d, other in zip(remaining, notebooks[i - 1:])]
+        line = progress_line(i, len(notebooks), nb, time.perf_counter() - started, remaining)
+        if any(from_table):
+            line += " (partly from the kit's recorded runtimes on 2 CPU cores)"
+        print(line, flush=True)
         if not args.force and reusable(previous.get(nb), nb, args.profile, params[nb]):
             print(f"    {nb}: finished ok earlier with the same code and parameters, skipped (--force reruns it)",
                   flush=True)

@@ -167,3 +167,21 @@ def test_a_second_runner_on_the_same_profile_is_refused(kit, capsys):
         assert runner.main(["--profile", "smoke", "--validate-only"]) == 0   # other profiles and checks go on
     finally:
         held.release()
+
+
+def test_a_first_run_estimates_from_the_shipped_runtimes(kit, capsys, tmp_path, monkeypatch):
+    """No index.json yet: the time left comes from params/recorded_runtimes.yaml, and the line says so."""
+    (paths.PARAMS_DIR / "recorded_runtimes.yaml").write_text("smoke:\n  01_ok: 90\n")
+    assert runner.recorded_runtimes("smoke") == {"01_ok": 90.0}
+    assert runner.recorded_runtimes("paper") == {}
+    runner.main(["--profile", "smoke", "--only", "01", "--force"])
+    out = capsys.readouterr().out
+    assert "about 1 min 30 s left (partly from the kit's recorded runtimes" in out
+    assert "time left unknown" not in out
+
+
+def test_the_shipped_runtimes_name_real_notebooks():
+    table = __import__("yaml").safe_load((paths.PARAMS_DIR / "recorded_runtimes.yaml").read_text())
+    names = set(runner.discover_notebooks())
+    for profile, entry in table.items():
+        assert profile in paths.PROFILES and set(entry) <= names and all(v > 0 for v in entry.values())
