@@ -9,6 +9,7 @@ no order effect, a log2 ratio of -1 (half the evaluations), a 2-point gain over 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -17,11 +18,11 @@ import pytest
 from hpo_kit import paths
 from hpo_kit.claims import FAILS, HOLDS, INCONCLUSIVE, UNMEASURED
 from hpo_kit.mbrl_hpo.claims import (default_claim, delta_claims, mbrl_claims, median_ci, order_claim, rank_claim,
-                                     reward_model_claims, sdp_vs_doc_claim, shared_real_evaluations,
+                                     reach_ratios, reward_model_claims, sdp_vs_doc_claim, shared_real_evaluations,
                                      unbounded_claim)
 from hpo_kit.params import read_params_file
 
-from calibration import assert_calibrated_null, assert_power
+from calibration import assert_calibrated_both_ways, assert_calibrated_null, assert_power
 
 PAPER = read_params_file(paths.PARAMS_DIR / "paper" / "02_mbrl_hpo_ablations.yaml")
 N_TASKS, N_SEEDS = len(PAPER["tasks"]), int(PAPER["n_seeds"])
@@ -61,15 +62,20 @@ def sim_runs(rng, gains: dict[str, float], n_tasks=N_TASKS, n_seeds=N_SEEDS, sd=
 
 
 def sim_reach(rng, log2_ratio: float, sd=1.0, never=0.0, n=N_TASKS * N_SEEDS, label=MBRL, other=None) -> pd.DataFrame:
-    """RL-SDP needs k evaluations (and 1.5 k seconds); ``label`` k * 2^(log2_ratio + noise), inf with prob ``never``;
-    ``other`` (if given) needs k."""
+    """RL-SDP needs k evaluations (and 1.5 k CPU seconds); ``label`` k * 2^(log2_ratio + noise), inf with prob
+    ``never``; ``other`` (if given) needs k."""
     k = rng.uniform(5, 300, n)
     mine = k * 2 ** (log2_ratio + rng.normal(0, sd, n))
     mine[rng.random(n) < never] = math.inf
     parts = [("rl_sdp", k), (label, mine)] + ([(other, k)] if other is not None else [])
+    return _reach_frame(parts, n)
+
+
+def _reach_frame(parts, n, cpu=None) -> pd.DataFrame:
     frames = [pd.DataFrame({"task": np.arange(n) % N_TASKS, "label": lab, "method": _method(lab),
                             "seed": np.arange(n) // N_TASKS, "delta": _delta(lab), "evals_to_target": v,
-                            "time_to_target_s": 1.5 * v}) for lab, v in parts]
+                            "cpu_to_target_s": 1.5 * v if cpu is None else cpu[i]})
+              for i, (lab, v) in enumerate(parts)]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -120,7 +126,7 @@ def test_about_half_null_at_the_margin_and_planted():
     assert_power(lambda rng: _reward_rows(rng, -1.0, sd=0.7)[1])
 
 
-def test_less_wall_time_null_and_planted():
+def test_less_cpu_time_null_and_planted():
     assert_calibrated_null(lambda rng: _reward_rows(rng, 0.0)[2])
     assert_power(lambda rng: _reward_rows(rng, -1.0)[2])
 
@@ -133,17 +139,67 @@ def test_shared_evaluations_are_the_first_batches_before_a_model_phase():
         shared_real_evaluations(0, 4)
 
 
-def test_pairs_decided_inside_the_shared_evaluations_are_counted_not_dropped():
-    """The count is context: the verdict and the estimate are the same with or without it."""
-    rng = np.random.default_rng(3)
-    reach = sim_reach(rng, 0.0)
-    k = reach.loc[reach.label == "rl_sdp", "evals_to_target"]
-    plain, counted = reward_model_claims(reach), reward_model_claims(reach, shared_evaluations=40)
-    expected = f"{int((k <= 40).sum())} of {len(k)} (task, seed) pairs"
-    for a, b in zip(plain, counted):
-        assert a.verdict == b.verdict and a.estimate.as_dict() == b.estimate.as_dict()
-        assert a.detail == "" and b.detail.startswith(expected) and "tie by construction" in b.detail
-    assert 0 < (k <= 40).sum() < len(k)
+def shared_prefix_reach(rng, n=9, shared=4, n_episodes=16, p_hit=0.12, cpu_per_eval=0.05):
+    """Two exchangeable runs of one seed that share their first ``shared`` evaluations (issue 22's design):
+    each evaluation reaches the target with probability ``p_hit``; the shared stretch is the same for both;
+    CPU time = evaluations x cost + jitter."""
+    def first_hit(prefix):
+        hits = rng.random(n_episodes) < p_hit
+        hits[:shared] = prefix
+        found = np.flatnonzero(hits)
+        return float(found[0] + 1) if len(found) else math.inf
+    a, b = [], []
+    for _ in range(n):
+        prefix = rng.random(shared) < p_hit
+        a.append(first_hit(prefix))
+        b.append(first_hit(prefix))
+    a, b = np.array(a), np.array(b)
+    cpu = [x * cpu_per_eval + rng.normal(0, 0.003, n) for x in (a, b)]
+    return _reach_frame([("rl_sdp", a), (MBRL, b)], n, cpu=cpu)
+
+
+@pytest.mark.parametrize("n", [9, N_TASKS * N_SEEDS])
+def test_shared_prefix_null_is_calibrated_both_ways(n):
+    """Threat: shared evaluations. Ties inside the shared stretch (and later ties, and pairs where neither
+    reached the target) are left out; before, they sat on the boundary and the directional rows "did not
+    hold" far beyond alpha with two exchangeable runs."""
+    for i in (0, 2):
+        assert_calibrated_both_ways(lambda rng: reward_model_claims(shared_prefix_reach(rng, n=n),
+                                                                    shared_evaluations=4)[i])
+
+
+def test_forced_ties_are_left_out_and_counted():
+    a = np.array([2.0, 3.0, 9.0, 12.0, math.inf, 7.0, 10.0, 5.0])
+    b = np.array([2.0, 3.0, 11.0, 12.0, math.inf, 6.0, math.inf, 8.0])
+    cpu = [a * 0.1, b * 0.1 + 0.001]
+    reach = pd.concat([_reach_frame([("rl_sdp", a), (MBRL, b)], len(a), cpu=cpu)])
+    fewer, half, cpu_row = reward_model_claims(reach, shared_evaluations=4)
+    assert fewer.extra["forced_ties"] == 2 and fewer.extra["ties"] == 1 and fewer.extra["neither"] == 1
+    assert fewer.estimate.n == 4 and "2 left out as ties by construction" in fewer.detail
+    assert half.estimate.n == 5  # "about half" keeps the later tie (evidence against half)
+    assert cpu_row.extra["forced_ties"] == 2 and cpu_row.estimate.n == 4  # jitter never decides a forced tie
+    r, counts = reach_ratios(reach, MBRL, "rl_sdp", "evals_to_target", 4)
+    assert counts == {"pairs": 8, "forced_ties": 2, "neither": 1, "ties": 1, "decided_on": 4}
+    assert sorted(r.tolist()) == pytest.approx(sorted([np.log2(11 / 9), np.log2(6 / 7), math.inf, np.log2(8 / 5)]))
+
+
+def test_infinite_median_does_not_hold():
+    """Issue 22: a median of +inf (the method never reached the target in most pairs) was "not measured"."""
+    k = np.arange(1.0, 13.0)
+    mine = np.full(12, math.inf)
+    mine[:2] = 1.0
+    reach = _reach_frame([("rl_sdp", k), (MBRL, mine)], 12)
+    for row in reward_model_claims(reach):
+        assert row.estimate.value == math.inf and row.verdict == FAILS, row.as_dict()
+        assert "never reached" in row.reason
+
+
+def test_reward_rows_read_cpu_time_not_wall_time():
+    reach = sim_reach(np.random.default_rng(0), -1.0).assign(time_to_target_s=1.0)
+    row = reward_model_claims(reach)[2]
+    assert "CPU" in row.claim.claim and row.verdict == HOLDS
+    with pytest.raises(ValueError, match="cpu_to_target_s"):
+        reward_model_claims(reach.drop(columns="cpu_to_target_s"))
 
 
 def test_median_interval_handles_runs_that_never_reach_the_target():
@@ -163,7 +219,8 @@ def _delta_frames(rng, error_gap_points: float, time_log2: float):
 
 
 def test_delta_error_noninferiority_null_at_the_margin_and_planted():
-    assert_calibrated_null(lambda rng: _delta_frames(rng, 1.0, -1.0)[0])
+    # a paired t exactly at its margin holds in alpha of replicates: 1,000 to clear the bar reliably
+    assert_calibrated_null(lambda rng: _delta_frames(rng, 1.0, -1.0)[0], n_replicates=1000)
     assert_power(lambda rng: _delta_frames(rng, 0.0, -1.0)[0])
 
 
@@ -187,9 +244,23 @@ BASE = ("random", "tpe", "cmaes", "gp", "hyperband", "bohb")
 
 
 def test_rank_null_is_one_baseline_as_good_and_planted_beats_all():
-    assert_calibrated_null(lambda rng: rank_claim(sim_runs(rng, {MBRL: 2.0, **{b: 0.0 for b in BASE}, "gp": 2.0})))
+    # one comparison exactly at the null, the others far on the claimed side: holds in alpha; 1,000 replicates
+    assert_calibrated_null(lambda rng: rank_claim(sim_runs(rng, {MBRL: 2.0, **{b: 0.0 for b in BASE}, "gp": 2.0})),
+                           n_replicates=1000)
     # all six comparisons must hold: a 1.5-point gain over every baseline (stated plausible effect)
     assert_power(lambda rng: rank_claim(sim_runs(rng, {MBRL: 1.5, **{b: 0.0 for b in BASE}})))
+
+
+def test_rank_global_null_is_family_wise_both_ways():
+    """Every baseline as good as the method: "does not hold if any of six fails" at the unadjusted level (the
+    old all_of) said "does not hold" in about 6 x alpha of these; decide_all keeps it within the bar."""
+    assert_calibrated_both_ways(lambda rng: rank_claim(sim_runs(rng, {MBRL: 0.0, **{b: 0.0 for b in BASE}})))
+
+
+def test_order_null_inside_the_margin_rarely_fails():
+    """Threat: the factor removed (three orders equal). With three pairs, "does not hold" is family-wise."""
+    assert_calibrated_null(lambda rng: order_claim(sim_runs(rng, dict(zip(ORDERS, (0.0, 0.0, 0.0))), sd=3.0)),
+                           verdict=FAILS)
 
 
 def test_rank_fails_when_a_baseline_is_clearly_better():
@@ -209,3 +280,75 @@ def test_every_claim_on_a_small_frame_is_decided_or_says_why():
     assert all(r.verdict != UNMEASURED or r.reason for r in rows)
     rows = mbrl_claims(runs[runs.label == "random"], reach[reach.label == "rl_sdp"])
     assert all(r.verdict == UNMEASURED for r in rows)
+
+
+# ------------------------------------------------------------------------------ the experiment's inputs (issue 22)
+def _settings(n=8):
+    from hpo_kit.mbrl_hpo import AgentConfig, ModelConfig
+    from hpo_kit.mbrl_hpo.experiment import ExperimentSettings
+
+    return ExperimentSettings(n_episodes=n, agent=AgentConfig(batch_episodes=4, ppo_epochs=1),
+                              model=ModelConfig(min_model_data=4, model_batch_episodes=4, max_model_updates=2))
+
+
+def test_target_is_fixed_before_the_runs_not_rl_sdps_own_final_error():
+    """Before: the target was RL-SDP's final error, which RL-SDP reaches by definition (never inf)."""
+    from hpo_kit.mbrl_hpo.experiment import reach_frame, reference_targets
+    from hpo_kit.mbrl_hpo.stand_in import stand_in_task
+
+    targets = reference_targets(["stand_in_0"], [0, 1], _settings(), 16, 0.25, task_for=stand_in_task)
+    again = reference_targets(["stand_in_0"], [0, 1], _settings(), 16, 0.25, task_for=stand_in_task)
+    pd.testing.assert_frame_equal(targets, again)  # seeded: a function of (task, seed) only
+    runs = pd.DataFrame({"task": "stand_in_0", "method": ["rl_sdp", "mbrl_sdp"], "label": ["rl_sdp", MBRL],
+                         "seed": 0, "delta": [math.nan, 0.4], "wall_s": 1.0, "cpu_s": 1.0, "val_error": 0.3,
+                         "accuracy": 0.7, "model_updates": 0})
+    curves = pd.DataFrame({"task": "stand_in_0", "label": ["rl_sdp"] * 3 + [MBRL] * 3, "seed": 0,
+                           "evaluation": [1.0, 2, 3] * 2, "n_evaluations": [1, 2, 3] * 2,
+                           "best_val_error": [0.5, 0.4, 0.3, 0.5, 0.05, 0.05], "time_s": [1.0, 2, 3] * 2,
+                           "cpu_s": [0.1, 0.2, 0.3] * 2})
+    reach = reach_frame(runs, curves, targets.assign(target_val_error=0.1)).set_index("label")
+    assert reach.loc["rl_sdp", "evals_to_target"] == math.inf  # RL-SDP's own final error (0.3) is not the target
+    assert reach.loc[MBRL, "evals_to_target"] == 2 and reach.loc[MBRL, "cpu_to_target_s"] == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="quantile"):
+        reference_targets(["stand_in_0"], [0], _settings(), 4, 1.5, task_for=stand_in_task)
+
+
+def test_cpu_clock_charges_the_searchers_work_between_evaluations():
+    from hpo_kit.mbrl_hpo.experiment import CPUClock
+    from hpo_kit.mbrl_hpo.stand_in import stand_in_task
+
+    task = stand_in_task("stand_in_0", 0)
+    clock = CPUClock(task.objective)
+    config = task.default_config()
+    clock.evaluate(config, 27, 1)
+    started = time.process_time()
+    while time.process_time() - started < 0.05:  # a model phase's worth of work in the searcher
+        sum(range(1000))
+    second = clock.evaluate(config, 27, 2)
+    assert second.info["cpu_s"] >= 0.05 and second.info["test_error"] >= 0
+
+
+def test_hyperband_and_bohb_get_equal_real_evaluations():
+    """Before: the same total resource, i.e. 109 evaluations against the agents' 16 at the workshop profile."""
+    from hpo_kit.mbrl_hpo.experiment import RunSpec, build_scheduler
+    from hpo_kit.mbrl_hpo.stand_in import stand_in_task
+
+    settings = _settings(n=10)
+    task = stand_in_task("stand_in_0", 0)
+    for method in ("hyperband", "bohb"):
+        _, stop = build_scheduler(RunSpec("stand_in_0", method, 0), task, settings)
+        assert stop.max_evaluations == 10 and stop.max_total_resource is None
+
+
+def test_run_seed_changes_the_run_not_the_split(tmp_path):
+    from hpo_kit.mbrl_hpo.experiment import RunSpec, run_one
+    from hpo_kit.mbrl_hpo.stand_in import stand_in_task
+
+    settings = _settings()
+    rows = [run_one(RunSpec("stand_in_0", "random", 3, run_seed=rs), settings, tmp_path, task=stand_in_task("stand_in_0", 3))
+            for rs in (None, 11)]
+    assert rows[0][0]["seed"] == rows[1][0]["seed"] == 3 and rows[1][0]["run_seed"] == 11
+    assert rows[1][0]["label"] == "random[run_seed=11]"
+    curves = [pd.DataFrame(c) for _, c in rows]
+    assert list(curves[0].n_evaluations) == list(range(1, 9)) and curves[0].cpu_s.is_monotonic_increasing
+    assert rows[0][0]["cpu_s"] > 0

@@ -88,6 +88,29 @@ def test_model_phase_stops_once_the_distance_passes_delta():
     assert free.history[0]["model_updates"] == 7                  # unbounded: the cap is the only limit
 
 
+def test_model_phase_distance_compares_both_policies_on_the_same_probe_episodes():
+    """The sequential agent's step Gaussians depend on what was sampled, so the distance of a model phase compares
+    the starting and the current policy on one fixed probe batch drawn from the starting policy (teacher forced)."""
+    bowl = Bowl()
+    seen = []
+
+    def recording(start, now):
+        seen.append((start, now))
+        return 0.0
+
+    s = MBRLSearcher(bowl.space, 0, AgentConfig(batch_episodes=4),
+                     ModelConfig(use_model=True, delta=0.5, min_model_data=4, max_model_updates=3, distance_episodes=5),
+                     distance=recording)
+    drive(s, bowl, 4)
+    assert len(seen) == 3
+    starts = [start for start, _ in seen]
+    assert all(mu.shape == sigma.shape == (5, 4) for mu, sigma in starts)  # probe episodes x hyperparameters
+    assert all(start is starts[0] for start in starts)                     # one probe per phase
+    assert not any(np.allclose(start[0], now[0]) for start, now in seen)  # each after a model update: moved
+    with pytest.raises(ValueError, match="distance_episodes"):
+        ModelConfig(distance_episodes=0)
+
+
 def test_model_phase_with_the_default_kl_distance_ends_just_past_delta():
     bowl = Bowl()
     s = MBRLSearcher(bowl.space, 1, AgentConfig(batch_episodes=4),
@@ -119,7 +142,7 @@ def test_resume_mid_run_regenerates_the_same_configurations(tmp_path):
     full, _ = _engine_run(tmp_path / "full", 20)
     first, _ = _engine_run(tmp_path / "resumed", 9)            # "killed" after 9 evaluations
     resumed, searcher = _engine_run(tmp_path / "resumed", 20)  # a fresh searcher replays the log, then goes on
-    assert resumed.n_replayed == 9
+    assert resumed.n_replayed == 9 and searcher.order == "random"  # a fresh order per episode, replayed exactly
     cols = ["trial_id", "loss", "config_lr", "config_depth", "config_a", "config_b"]
     a = full.results[cols].reset_index(drop=True)
     b = resumed.results[cols].reset_index(drop=True)
@@ -164,8 +187,10 @@ def test_bad_task_order_or_delta_in_the_experiment_plan_names_it():
         plan_runs(["xgb_iris"], [0], baselines=["svm"])
     problems = parameters.check({"tasks": ["xgb_nope"], "delta": 0.4, "delta_values": [0.6], "orders": ["listed"],
                                  "baselines": ["random"], "min_model_data": 4, "model_window": 50,
-                                 "batch_episodes": 4, "n_episodes": 16, "max_n_estimators": 50})
+                                 "batch_episodes": 4, "n_episodes": 16, "max_n_estimators": 100})
     assert len(problems) == 2 and "xgb_nope" in problems[0] and "delta_values" in problems[1]
+    # a cap at the range's lower bound (50) trains every configuration for 50 rounds: refused
+    assert any("max_n_estimators = 50" in p for p in parameters.check({"tasks": ["xgb_iris"], "max_n_estimators": 50}))
 
 
 def test_plan_shares_runs_between_experiments():
@@ -174,6 +199,8 @@ def test_plan_shares_runs_between_experiments():
     specs = plan_runs(["xgb_iris"], [0, 1], orders=["listed", "reversed"], delta=0.4, delta_values=[0.1, 0.4],
                       unbounded=True, baselines=["random", "default"])
     labels = [s.label for s in specs if s.seed == 0]
-    assert labels == ["rl_sdp", "rl_doc", "rl_sdp[order=reversed]", "mbrl_sdp[delta=0.4]", "mbrl_sdp[delta=0.1]",
-                      "mbrl_sdp[delta=inf]", "random", "default"]
+    # the main runs draw their order per episode; every fixed order of the ablation is a run of its own
+    assert labels == ["rl_sdp", "rl_doc", "rl_sdp[order=listed]", "rl_sdp[order=reversed]", "mbrl_sdp[delta=0.4]",
+                      "mbrl_sdp[delta=0.1]", "mbrl_sdp[delta=inf]", "random", "default"]
+    assert {s.order for s in specs if s.label in ("rl_sdp", "rl_doc", "mbrl_sdp[delta=0.4]")} == {"random"}
     assert len(specs) == 2 * len(labels)

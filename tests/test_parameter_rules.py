@@ -32,6 +32,8 @@ CASES = [
     ("02_mbrl_hpo_ablations", {"tasks": ["xgb_nosuch"]}, ["['xgb_nosuch'] are not in the task registry"]),
     ("02_mbrl_hpo_ablations", {"batch_episodes": 64, "n_episodes": 8}, ["batch_episodes = 64 and n_episodes = 8"]),
     ("02_mbrl_hpo_ablations", {"delta": 0.1, "delta_values": [0.4, 0.9]}, ["must contain a value below delta = 0.1"]),
+    ("02_mbrl_hpo_ablations", {"max_n_estimators": 50}, ["max_n_estimators = 50 is at or below n_estimators' lower "
+                                                         "bound 50", "no effect"]),
     ("03_bohb_joint_nas_hpo", {"min_budget": 27, "max_budget": 9}, ["min_budget = 27 and max_budget = 9", "<="]),
     ("03_bohb_joint_nas_hpo", {"dataset": "cifar10", "n_train": 49900, "n_val": 300}, ["CIFAR-10's training set has 50,000"]),
     ("03_bohb_joint_nas_hpo", {"backend": "sequential", "n_workers": 2}, ["backend = 'sequential'"]),
@@ -117,3 +119,13 @@ def test_a_horizon_beyond_the_measured_rows_of_the_sized_benchmark_is_refused():
                                              horizon_s=round(limit * 1.05, 1))) == []
     # the 512-row table is not refused: notebook 04 shows where its runs exhaust it
     assert rules.check_notebook(nb, workshop(nb, benchmark="mnist_mlp", table_rows=0, horizon_s=600.0)) == []
+
+
+@pytest.mark.parametrize("cap, refused", [(1, True), (49, True), (50, True), (51, False), (100, False), (0, False)])
+def test_mbrl_n_estimators_cap_must_exceed_the_ranges_lower_bound(cap, refused):
+    """min(n_estimators, cap) for n_estimators in [50, 1200]: a cap of 50 trains every configuration 50 rounds
+    (n_estimators has no effect), so the rule refuses 50 as well as below; 0 means no cap."""
+    from hpo_kit.mbrl_hpo import parameters
+
+    problems = parameters.check({"tasks": ["xgb_iris"], "max_n_estimators": cap})
+    assert any("max_n_estimators" in p for p in problems) == refused, problems

@@ -1,32 +1,46 @@
 """The RL agents of Wu, Chen & Liu (2020), read top to bottom like a CleanRL file.
 
 HPO as a sequential decision problem: one episode chooses one configuration, one hyperparameter per
-step, in a given *order*. The reward is 0 until the last step, then the configuration's score
-(the searcher passes ``-validation loss``, i.e. accuracy - 1 for an error loss); gamma = 1, so every
-step of an episode has the same return.
+step, in an *order* (a permutation of the n hyperparameters, fixed or drawn afresh per episode).
+The reward is 0 until the last step, then the configuration's score (the searcher passes
+``-validation loss``, i.e. accuracy - 1 for an error loss); gamma = 1, so every step of an episode
+has the same return.
 
-RL-SDP (sequential decision policy)::
+RL-SDP (sequential decision policy); hp_t = order[t] is the hyperparameter chosen at step t::
 
-    state_0 = (0, 1)
+    state_0 = (0, 1);  prev_0 = "start"
     for t in 0..n-1:
-        h_t       = LSTM(Linear(2 -> 2)(state_t), h_{t-1})        # 3 layers x 35 units
-        raw       = Linear(35 -> 2)(h_t)
-        mu_t      = tanh(raw[0]);  sigma_t = softplus(raw[1]) + sigma_min
-        state_t+1 = (mu_t, sigma_t)                               # the paper: the previous step's (mu, sigma)
+        h_t       = LSTM(embed_in[prev_t](state_t), h_{t-1})          # 3 layers x 35 units
+        raw       = embed_out[hp_t](h_t)                              # (mu, sigma) of hp_t
+        mu_t      = raw[0];  sigma_t = softplus(raw[1]) + sigma_min   # mu unbounded: tanh only once, below
         z_t ~ N(mu_t, sigma_t);  a_t = tanh(z_t) in (-1, 1);  u_t = (a_t + 1) / 2 in (0, 1)
-        value of hyperparameter order[t] = rescale(u_t)
+        value of hp_t = rescale(u_t)
+        state_t+1 = (a_t, 0);  prev_t+1 = hp_t                        # what was just chosen, and for which hp
+
+Each hyperparameter has its own input embedding (of the value chosen for it) and its own output
+embedding (its mu, sigma), both of the paper's sizes; the LSTM between them is shared. So the
+distribution of step t+1 is a function of the values already chosen *and of which hyperparameter
+each was* -- what lets the agent condition on previous choices when the order changes per episode.
+
+``AgentConfig.state = "distribution"`` is the ablation that feeds the previous step's (mu, sigma)
+instead of the sampled value (one reading of the paper's state): the n distributions then do not
+depend on anything sampled, so every hyperparameter is drawn independently, like RL-DOC.
 
 RL-DOC (one-step ablation): an MLP maps n standard-normal inputs (drawn once per agent from its
-seed) to all n (mu, sigma) pairs at once.
+seed) to all n (mu, sigma) pairs at once, one per hyperparameter, whatever the order; it cannot
+make one hyperparameter depend on another.
 
-Because the state is the previous step's *distribution* (not the sampled value), the n
-distributions do not depend on what was sampled: one forward pass gives them for every episode of
-a batch. PPO then works on the pre-squash values z (tanh is a fixed bijection, so its Jacobian
-cancels in the probability ratio)::
+Squashing: the Gaussian is sampled in the unbounded space and tanh is applied once, to the sample
+(the mean itself is not squashed), so the policy's centre u = (tanh(mu) + 1) / 2 reaches any
+point of (0, 1). PPO works on the pre-squash values z (tanh is a fixed bijection, so its Jacobian
+cancels in the probability ratio). Because step t+1's distribution depends on the sample of step
+t, the log-probabilities of a batch are recomputed by re-running the policy on each episode's
+sampled sequence (teacher forcing)::
 
     A_i      = R_i - mean(R)  [/ std(R)]                           # batch-mean baseline, no critic
-    ratio_it = exp(log N(z_it; mu_t, sigma_t) - logp_old_it)
-    loss     = -mean_it min(ratio_it A_i, clip(ratio_it, 1-eps, 1+eps) A_i) - c_ent * mean_t H_t
+    mu, sigma = policy(order_i, z_i)                               # per episode, teacher forced
+    ratio_it = exp(log N(z_it; mu_it, sigma_it) - logp_old_it)
+    loss     = -mean_it min(ratio_it A_i, clip(ratio_it, 1-eps, 1+eps) A_i) - c_ent * mean_it H_it
 
 Every choice the paper leaves open is a named field of :class:`AgentConfig` and a row of
 :data:`hpo_kit.mbrl_hpo.quirks.QUIRKS`.
@@ -35,7 +49,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -45,6 +59,9 @@ from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace, Constant,
 from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
 
 VARIANTS = ("sdp", "doc")
+#: what the LSTM reads at step t+1: the value sampled at step t (the paper's "based on the previous
+#: choices"), or the ablation's previous (mu, sigma), which makes the draws independent
+STATES = ("sampled", "distribution")
 
 
 @dataclass(frozen=True)
@@ -52,8 +69,9 @@ class AgentConfig:
     """Every hyperparameter of the agent and its PPO (paper's values where it gives them)."""
 
     variant: str = "sdp"            # "sdp": LSTM over the n steps (RL-SDP); "doc": one-step MLP (RL-DOC)
+    state: str = "sampled"          # SDP input at step t+1: "sampled" value of step t, or ablation "distribution"
     learning_rate: float = 0.007    # Adam learning rate (paper: 0.007)
-    embed_size: int = 2             # input embedding nodes (paper: 2)
+    embed_size: int = 2             # input embedding nodes (paper: 2), one embedding per hyperparameter
     lstm_layers: int = 3            # LSTM layers (paper: 3); DOC: hidden layers of the MLP
     lstm_units: int = 35            # LSTM units per layer (paper: 35); DOC: units per hidden layer
     sigma_min: float = 0.05         # floor added to softplus(sigma): exploration never collapses to 0
@@ -67,6 +85,8 @@ class AgentConfig:
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"AgentConfig.variant must be one of {list(VARIANTS)}, got {self.variant!r}")
+        if self.state not in STATES:
+            raise ValueError(f"AgentConfig.state must be one of {list(STATES)}, got {self.state!r}")
         for name in ("embed_size", "lstm_layers", "lstm_units", "batch_episodes", "ppo_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -81,7 +101,7 @@ class AgentConfig:
 
 # ---------------------------------------------------------------------------- squashing and rescaling
 def squash(z: np.ndarray | float) -> np.ndarray:
-    """Pre-squash Gaussian draw z -> u = (tanh(z) + 1) / 2 in (0, 1)."""
+    """Pre-squash Gaussian draw z -> u = (tanh(z) + 1) / 2 in (0, 1): the only tanh between mu and u."""
     return (np.tanh(np.asarray(z, dtype=float)) + 1.0) / 2.0
 
 
@@ -118,38 +138,64 @@ def rescale(u: float, hp: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- the two policies
+def _linear_weights(count: int, n_in: int, n_out: int) -> tuple[nn.Parameter, nn.Parameter]:
+    """``count`` independent Linear(n_in -> n_out) layers as stacked tensors (nn.Linear's initialisation),
+    so that each episode of a batch can use the one of its own hyperparameter in one batched product."""
+    bound = 1.0 / math.sqrt(n_in)
+    weight = nn.Parameter(torch.empty(count, n_out, n_in).uniform_(-bound, bound))
+    bias = nn.Parameter(torch.empty(count, n_out).uniform_(-bound, bound))
+    return weight, bias
+
+
 class SDPPolicy(nn.Module):
-    """RL-SDP: input embedding (2) -> LSTM (layers x units) -> output embedding (mu, sigma), n steps."""
+    """RL-SDP: per-hyperparameter input embedding (2) -> shared LSTM (layers x units) -> per-hyperparameter
+    output embedding (mu, sigma), one step per hyperparameter."""
 
     def __init__(self, n_steps: int, cfg: AgentConfig):
         super().__init__()
-        self.n_steps, self.sigma_min = n_steps, cfg.sigma_min
-        self.embed_in = nn.Linear(2, cfg.embed_size)
+        self.n_steps, self.sigma_min, self.state = n_steps, cfg.sigma_min, cfg.state
+        # input embedding 0 reads the first state (0, 1); embedding 1 + j reads the value chosen for hyperparameter j
+        self.in_weight, self.in_bias = _linear_weights(n_steps + 1, 2, cfg.embed_size)
         # a stack of LSTM cells is nn.LSTM(embed_size, units, layers) stepped one input at a time
-        # (same equations and parameters per layer), ~30 % faster for a 10-step loop on CPU
+        # (same equations and parameters per layer); stepping is needed since input t+1 is sample t
         self.cells = nn.ModuleList(nn.LSTMCell(cfg.embed_size if i == 0 else cfg.lstm_units, cfg.lstm_units)
                                    for i in range(cfg.lstm_layers))
-        self.embed_out = nn.Linear(cfg.lstm_units, 2)
+        self.out_weight, self.out_bias = _linear_weights(n_steps, cfg.lstm_units, 2)
 
-    def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
-        state = torch.tensor([0.0, 1.0])  # the first state (0, 1)
+    def forward(self, order: torch.Tensor, z: torch.Tensor | None = None,
+                eps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(mu, sigma, z), each (episodes, steps) in step order, for episodes with the given ``order``.
+
+        Teacher forcing: with ``z`` given, step t+1 reads z's step t (the recorded sample); otherwise
+        the episode is sampled as it goes, z_t = mu_t + sigma_t eps_t.
+        """
+        episodes = order.shape[0]
+        state = torch.tensor([0.0, 1.0]).expand(episodes, 2)
+        prev = torch.zeros(episodes, dtype=torch.long)  # embedding 0: "nothing chosen yet"
         hidden: list = [None] * len(self.cells)
-        mus, sigmas = [], []
-        for _ in range(self.n_steps):
-            x = self.embed_in(state).view(1, -1)
+        mus, sigmas, zs = [], [], []
+        for t in range(self.n_steps):
+            hp = order[:, t]
+            x = torch.bmm(self.in_weight[prev], state.unsqueeze(-1)).squeeze(-1) + self.in_bias[prev]
             for i, cell in enumerate(self.cells):
                 hidden[i] = cell(x, hidden[i])
                 x = hidden[i][0]
-            raw = self.embed_out(x.view(-1))
-            mu, sigma = torch.tanh(raw[0]), F.softplus(raw[1]) + self.sigma_min
+            raw = torch.bmm(self.out_weight[hp], x.unsqueeze(-1)).squeeze(-1) + self.out_bias[hp]
+            mu, sigma = raw[:, 0], F.softplus(raw[:, 1]) + self.sigma_min
+            z_t = z[:, t] if z is not None else (mu + sigma * eps[:, t]).detach()
             mus.append(mu)
             sigmas.append(sigma)
-            state = torch.stack([mu, sigma])  # the next state: this step's distribution
-        return torch.stack(mus), torch.stack(sigmas)
+            zs.append(z_t)
+            if self.state == "sampled":
+                state = torch.stack([torch.tanh(z_t), torch.zeros_like(z_t)], dim=1)  # the value just chosen
+            else:  # ablation: the previous distribution, which carries nothing sampled
+                state = torch.stack([mu, sigma], dim=1)
+            prev = hp + 1
+        return torch.stack(mus, 1), torch.stack(sigmas, 1), torch.stack(zs, 1)
 
 
 class DOCPolicy(nn.Module):
-    """RL-DOC: n standard-normal inputs -> MLP -> all n (mu, sigma) at once."""
+    """RL-DOC: n standard-normal inputs -> MLP -> all n (mu, sigma) at once, one pair per hyperparameter."""
 
     def __init__(self, n_steps: int, cfg: AgentConfig, inputs: torch.Tensor):
         super().__init__()
@@ -163,9 +209,15 @@ class DOCPolicy(nn.Module):
         self.net = nn.Sequential(*layers)
         self.register_buffer("inputs", inputs)  # fixed: the DOC state is this one random vector
 
-    def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, order: torch.Tensor, z: torch.Tensor | None = None,
+                eps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(mu, sigma, z) in step order, like :meth:`SDPPolicy.forward`; nothing depends on z."""
         raw = self.net(self.inputs)
-        return torch.tanh(raw[: self.n_steps]), F.softplus(raw[self.n_steps:]) + self.sigma_min
+        mu_hp, sigma_hp = raw[: self.n_steps], F.softplus(raw[self.n_steps:]) + self.sigma_min
+        mu, sigma = mu_hp[order], sigma_hp[order]  # each episode's hyperparameters in its step order
+        if z is None:
+            z = (mu + sigma * eps).detach()
+        return mu, sigma, z
 
 
 # ---------------------------------------------------------------------------- PPO pieces
@@ -199,7 +251,21 @@ def gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) ->
     return -0.5 * ((z - mu) / sigma) ** 2 - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
 
 
+def step_kl(old: tuple[torch.Tensor, torch.Tensor], new: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """KL(N(mu_o, s_o) || N(mu_n, s_n)) elementwise."""
+    (mu_o, s_o), (mu_n, s_n) = old, new
+    return torch.log(s_n / s_o) + (s_o**2 + (mu_o - mu_n) ** 2) / (2 * s_n**2) - 0.5
+
+
 # ---------------------------------------------------------------------------- the agent
+class Episodes(NamedTuple):
+    """A batch of episodes, each array (episodes, steps) in step order."""
+
+    z: np.ndarray       # pre-squash draws
+    logp: np.ndarray    # their log-probabilities under the policy that drew them
+    order: np.ndarray   # the hyperparameter (index 0..n-1) chosen at each step
+
+
 class Agent:
     """A policy over ``n_steps`` hyperparameters, its sampler and its PPO update; all seeded by ``seed``."""
 
@@ -216,33 +282,60 @@ class Agent:
         self.generator = torch.Generator().manual_seed(int(seed) + 1)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
         self.n_updates = 0
-        self._cached: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    def distributions(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mu, sigma) of every step, detached (computed once per policy version: they take no input)."""
-        if self._cached is None:
-            with torch.no_grad():
-                mu, sigma = self.policy()
-            self._cached = (mu.clone(), sigma.clone())
-        return self._cached[0].clone(), self._cached[1].clone()
+    def orders(self, n_episodes: int, order: str | Sequence[int] | np.ndarray | None = None) -> torch.Tensor:
+        """The step -> hyperparameter index table (episodes x steps) of ``n_episodes`` episodes.
 
-    def sample(self, n_episodes: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n_episodes`` pre-squash draws z (episodes x steps) and their per-step log-probabilities."""
-        mu, sigma = self.distributions()
+        ``None``: 0, 1, ..., n-1 for every episode; a permutation: that one for every episode;
+        ``"random"``: a fresh permutation per episode, drawn from the agent's seeded generator;
+        an (episodes x steps) array: as given.
+        """
+        n, e = self.n_steps, int(n_episodes)
+        if order is None:
+            return torch.arange(n).expand(e, n).clone()
+        if isinstance(order, str):
+            if order != "random":
+                raise ValueError(f"order must be None, 'random', a permutation of 0..{n - 1} or one per episode, "
+                                 f"got {order!r}")
+            return torch.stack([torch.randperm(n, generator=self.generator) for _ in range(e)])
+        table = torch.as_tensor(np.asarray(order, dtype=np.int64))
+        if table.ndim == 1:
+            table = table.expand(e, n).clone() if table.shape == (n,) else table
+        if table.shape != (e, n) or not torch.equal(table.sort(dim=1).values, torch.arange(n).expand(e, n)):
+            raise ValueError(f"order must give each of the {e} episodes a permutation of 0..{n - 1}, "
+                             f"got shape {tuple(table.shape)}")
+        return table
+
+    def sample(self, n_episodes: int, order: str | Sequence[int] | np.ndarray | None = None) -> Episodes:
+        """``n_episodes`` episodes drawn from the current policy (``order`` as in :meth:`orders`)."""
+        table = self.orders(n_episodes, order)
         eps = torch.randn((int(n_episodes), self.n_steps), generator=self.generator)
-        z = mu + sigma * eps
-        return z.numpy().astype(np.float64), gaussian_log_prob(z, mu, sigma).numpy().astype(np.float64)
+        with torch.no_grad():
+            mu, sigma, z = self.policy(table, eps=eps)
+            logp = gaussian_log_prob(z, mu, sigma)
+        return Episodes(z.numpy().astype(np.float64), logp.numpy().astype(np.float64), table.numpy())
 
-    def update(self, z: np.ndarray, logp_old: np.ndarray, rewards: Sequence[float]) -> dict[str, float]:
-        """``ppo_epochs`` clipped-surrogate steps on one batch of episodes; returns the last loss and KL."""
+    def distributions(self, z: np.ndarray, order: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, sigma) of every step of the episodes ``z`` (episodes x steps), teacher forced, detached."""
+        z_t = torch.as_tensor(np.asarray(z, dtype=np.float64)).float().reshape(-1, self.n_steps)
+        with torch.no_grad():
+            mu, sigma, _ = self.policy(self.orders(len(z_t), order), z=z_t)
+        return mu, sigma
+
+    def update(self, z: np.ndarray, logp_old: np.ndarray, rewards: Sequence[float],
+               order: np.ndarray | None = None) -> dict[str, float]:
+        """``ppo_epochs`` clipped-surrogate steps on one batch of episodes; returns the last loss and the mean
+        per-step KL(before || after) on the batch's own episodes."""
         cfg = self.cfg
         z_t = torch.as_tensor(np.asarray(z, dtype=np.float64)).float()
         old = torch.as_tensor(np.asarray(logp_old, dtype=np.float64)).float()
+        table = self.orders(len(z_t), order)
         adv = advantages(rewards, cfg.normalize_advantage)
-        before = self.distributions()
-        loss = torch.tensor(0.0)
+        loss, before = torch.tensor(0.0), None
         for _ in range(cfg.ppo_epochs):
-            mu, sigma = self.policy()
+            mu, sigma, _ = self.policy(table, z=z_t)  # teacher forcing: the recorded samples feed the next steps
+            if before is None:  # the first pass is the policy before this update
+                before = (mu.detach(), sigma.detach())
             logp = gaussian_log_prob(z_t, mu, sigma)
             entropy = (0.5 + 0.5 * math.log(2 * math.pi) + torch.log(sigma)).mean()
             loss = clipped_surrogate(logp, old, adv, cfg.clip) - cfg.entropy_coef * entropy
@@ -250,12 +343,10 @@ class Agent:
             loss.backward()
             nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
             self.optimizer.step()
-        self._cached = None
         self.n_updates += 1
-        from hpo_kit.mbrl_hpo.reward_model import mean_kl
+        after = self.distributions(z_t.numpy(), table.numpy())
+        return {"loss": float(loss.detach()), "kl": float(step_kl(before, after).mean())}
 
-        return {"loss": float(loss.detach()), "kl": mean_kl(before, self.distributions())}
 
-
-__all__ = ["Agent", "AgentConfig", "DOCPolicy", "SDPPolicy", "VARIANTS", "advantages", "clipped_surrogate",
-           "gaussian_log_prob", "rescale", "searchable", "squash"]
+__all__ = ["Agent", "AgentConfig", "DOCPolicy", "Episodes", "SDPPolicy", "STATES", "VARIANTS", "advantages",
+           "clipped_surrogate", "gaussian_log_prob", "rescale", "searchable", "squash", "step_kl"]

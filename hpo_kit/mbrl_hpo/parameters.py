@@ -15,11 +15,21 @@ def check(values: dict) -> list[str]:
         problems.append(f"delta_values = {values['delta_values']!r} must contain a value below delta = "
                         f"{values['delta']!r}: the delta claims compare delta with the smallest one; add a smaller "
                         "delta, or leave delta_values empty to skip the sweep")
-    cap = values.get("max_n_estimators", 0)
-    if 0 < cap < 50:
-        problems.append(f"max_n_estimators = {cap} is below the space's lower bound 50: every configuration would "
-                        "train the same number of rounds; use >= 50, or 0 for no cap")
+    problems += _n_estimators_cap(values.get("max_n_estimators", 0))
     return problems
+
+
+def _n_estimators_cap(cap: int) -> list[str]:
+    """A cap at or below n_estimators' lower bound trains every configuration for the same number of rounds
+    (min(n, cap) = cap for every n in the range), so n_estimators would have no effect."""
+    from hpo_kit.tasks.xgboost_task import XGB_BOUNDS
+
+    lower = int(XGB_BOUNDS["n_estimators"][0])
+    if cap and 0 < cap <= lower:
+        return [f"max_n_estimators = {cap} is at or below n_estimators' lower bound {lower}: every configuration "
+                f"would train min(n_estimators, {cap}) = {cap} rounds, so n_estimators would have no effect; use "
+                f"> {lower} (e.g. 100), or 0 for no cap"]
+    return []
 
 
 def _known(values: dict) -> list[str]:

@@ -7,10 +7,12 @@ model phase started. Neither the regressor nor the distance is specified; the ki
 * F: a random forest (100 trees, seeded, one thread) on the configuration's unit-cube encoding
   (:mod:`hpo_kit.spaces`); ``REWARD_MODELS`` names the alternatives, and any object with
   ``fit(X, y)`` / ``predict(X)`` can be passed instead;
-* distance: the mean over the n steps of KL(old step Gaussian || new step Gaussian). The policy's
-  n distributions do not depend on sampled values (see :mod:`hpo_kit.mbrl_hpo.agent`), so its one
-  deterministic rollout *is* the fixed rollout the distance is measured on. ``DISTANCES`` names the
-  alternatives; any ``f((mu_old, sigma_old), (mu_new, sigma_new)) -> float`` can be passed.
+* distance: the mean over the n steps of KL(old step Gaussian || new step Gaussian). The sequential
+  policy's distributions depend on the values sampled before each step (see
+  :mod:`hpo_kit.mbrl_hpo.agent`), so the searcher measures the distance on a fixed batch of episodes
+  drawn from the policy at the phase's start, teacher forced (``ModelConfig.distance_episodes``).
+  ``DISTANCES`` names the alternatives; any ``f((mu_old, sigma_old), (mu_new, sigma_new)) -> float``
+  can be passed.
 """
 from __future__ import annotations
 

@@ -9,9 +9,18 @@ on, a *model phase*:
     D_F  = the last T real (configuration, reward) pairs
     F    = fresh regressor fitted on D_F
     pi_0 = the policy now
+    probe = distance_episodes episodes drawn from pi_0
     repeat (at most max_model_updates times):
         sample model_batch_episodes episodes, reward them with F, one PPO update
         stop once distance(pi_0, pi) > delta          (delta = None: no bound, always the cap)
+
+where distance compares the step Gaussians of pi_0 and pi on the probe's episodes (teacher forced:
+the sequential agent's distributions depend on what was sampled, so they are compared on the same
+sampled sequences, drawn from the policy the phase started from).
+
+Order: each episode chooses the hyperparameters in a fixed order (a named one, or a list), or with
+``order="random"`` (the paper's main runs) in a fresh permutation per episode, drawn from the
+agent's seeded generator.
 
 The model phase evaluates nothing real; its cost is the searcher's own time, which the engine's
 wall clock counts. Everything the searcher decides is a function of its seed and the results it
@@ -52,15 +61,22 @@ XGB_ORDERS: dict[str, tuple[str, ...]] = {
     "grouped": ("n_estimators", "learning_rate", "max_depth", "min_child_weight", "gamma", "subsample",
                 "colsample_bytree", "colsample_bylevel", "reg_lambda", "reg_alpha"),
 }
+#: Order drawn afresh for every episode (the paper's main runs; the order ablation uses fixed orders).
+RANDOM_ORDER = "random"
 #: Orders defined for any space.
-GENERIC_ORDERS = ("space", "space_reversed")
+GENERIC_ORDERS = (RANDOM_ORDER, "space", "space_reversed")
 ORDER_NAMES = (*GENERIC_ORDERS, *XGB_ORDERS)
 FAILURE_REWARDS = ("worst", "drop")
 
 
-def resolve_order(space: ConfigurationSpace, order: str | Sequence[str] | None) -> list[str]:
-    """The hyperparameter of each step: a named order (``ORDER_NAMES``) or an explicit list of names."""
+def resolve_order(space: ConfigurationSpace, order: str | Sequence[str] | None) -> list[str] | str:
+    """The hyperparameter of each step: a named order (``ORDER_NAMES``) or an explicit list of names.
+
+    ``"random"`` is returned as it is: its order is drawn per episode, not fixed here.
+    """
     names = [hp.name for hp in searchable(space)]
+    if order == RANDOM_ORDER:
+        return RANDOM_ORDER
     if order is None or order == "space":
         return names
     if order == "space_reversed":
@@ -90,13 +106,15 @@ class ModelConfig:
     min_model_data: int = 8         # real evaluations in D_F before the first model phase
     model_batch_episodes: int = 8   # episodes per PPO update inside a model phase
     max_model_updates: int = 20     # PPO updates per model phase at most (the only limit when delta is None)
+    distance_episodes: int = 32     # episodes from the phase's starting policy on which the distance is measured
     reward_model: str = "random_forest"  # F, a name in REWARD_MODELS (or pass an estimator to the searcher)
     distance: str = "mean_kl"       # policy distance, a name in DISTANCES (or pass a callable)
     failure_reward: str = "worst"   # a failed evaluation's reward: worst seen so far, or dropped
 
     def __post_init__(self) -> None:
         check_delta(self.delta)
-        for name in ("model_window", "min_model_data", "model_batch_episodes", "max_model_updates"):
+        for name in ("model_window", "min_model_data", "model_batch_episodes", "max_model_updates",
+                     "distance_episodes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"ModelConfig.{name} must be an integer >= 1, got {value!r}")
@@ -125,27 +143,36 @@ def check_delta(delta: Any) -> float | None:
 class _Episode:
     z: np.ndarray        # pre-squash draws, in step order
     logp: np.ndarray     # their per-step log-probabilities under the policy that drew them
+    order: np.ndarray    # the hyperparameter index (into searchable(space)) of each step
     config: dict[str, Any]
 
 
 class MBRLSearcher(Searcher):
-    """RL-SDP / RL-DOC, with or without the learned reward model, as a kit searcher."""
+    """RL-SDP / RL-DOC, with or without the learned reward model, as a kit searcher.
+
+    ``order``: ``"random"`` (default, the paper's main runs: a fresh permutation per episode), a
+    named fixed order (``ORDER_NAMES``; ``None`` is the space's order) or a list of names.
+    """
 
     def __init__(self, space: ConfigurationSpace, seed: int, agent: AgentConfig = AgentConfig(),
-                 model: ModelConfig = ModelConfig(use_model=False), order: str | Sequence[str] | None = None,
+                 model: ModelConfig = ModelConfig(use_model=False), order: str | Sequence[str] | None = RANDOM_ORDER,
                  reward_model: Any = None, distance: Callable | None = None):
         validate_space(space)
         super().__init__(space, seed)
         self.agent_config, self.model_config = agent, model
-        self.order = resolve_order(space, order)
+        self.order = resolve_order(space, order)  # a list of names, or "random" (drawn per episode)
         self.order_name = order if isinstance(order, str) or order is None else "custom"
         self._hp = {hp.name: hp for hp in searchable(space)}
+        self._names = list(self._hp)  # the agent's hyperparameter j is self._names[j]
+        # what the agent's sampler is told: one fixed permutation of indices, or "random"
+        self._agent_order: np.ndarray | str = (RANDOM_ORDER if self.order == RANDOM_ORDER
+                                               else np.array([self._names.index(n) for n in self.order]))
         self._constants = {hp.name: hp.value for hp in space.values() if hp.name not in self._hp}
         self._encoder = UnitCubeEncoder(space)
         self._reward_model = reward_model if reward_model is not None else model.reward_model
         make_reward_model(self._reward_model, 0)  # fails now, not at the first model phase
         self._distance = check_distance(distance if distance is not None else model.distance)
-        self.agent = Agent(len(self.order), agent, seed)
+        self.agent = Agent(len(self._names), agent, seed)
         self._drawn: deque[_Episode] = deque()          # suggested, not yet started
         self._running: dict[int, _Episode] = {}         # started, waiting for a result
         self._batch: list[tuple[_Episode, float]] = []  # finished since the last update
@@ -160,19 +187,25 @@ class MBRLSearcher(Searcher):
                 "reward_model": self._reward_model if isinstance(self._reward_model, str) else type(self._reward_model).__name__,
                 "distance": getattr(self._distance, "__name__", type(self._distance).__name__)}
 
-    def configuration(self, z: np.ndarray) -> dict[str, Any]:
-        """The configuration of one episode's pre-squash draws ``z`` (step order)."""
-        u = squash(z)
+    def configuration(self, z: np.ndarray, order: Sequence[int] | None = None) -> dict[str, Any]:
+        """The configuration of one episode's pre-squash draws ``z`` (step order); ``order`` gives the
+        hyperparameter index of each step (default: the searcher's fixed order)."""
+        if order is None:
+            if isinstance(self._agent_order, str):
+                raise ValueError("this searcher draws its order per episode (order='random'): pass the episode's order")
+            order = self._agent_order
+        u = np.empty(len(self._names))
+        u[np.asarray(order, dtype=int)] = squash(z)  # back from step order to the space's order
         values = dict(self._constants)
-        for name, ui in zip(self.order, u):
+        for name, ui in zip(self._names, u):  # keys in the space's order, whatever the episode's order
             values[name] = rescale(float(ui), self._hp[name])
         if self._encoder.has_conditions:
             values = dict(deactivate_inactive_hyperparameters(values, self.space))
         return values
 
     def suggest(self) -> dict[str, Any]:
-        z, logp = self.agent.sample(1)
-        episode = _Episode(z[0], logp[0], self.configuration(z[0]))
+        z, logp, order = self.agent.sample(1, self._agent_order)
+        episode = _Episode(z[0], logp[0], order[0], self.configuration(z[0], order[0]))
         self._drawn.append(episode)
         return dict(episode.config)
 
@@ -209,8 +242,9 @@ class MBRLSearcher(Searcher):
     def _real_phase(self) -> None:
         z = np.stack([e.z for e, _ in self._batch])
         logp = np.stack([e.logp for e, _ in self._batch])
+        order = np.stack([e.order for e, _ in self._batch])
         rewards = [r for _, r in self._batch]
-        stats = self.agent.update(z, logp, rewards)
+        stats = self.agent.update(z, logp, rewards, order)
         self._batch = []
         row = {"real_update": len(self.history) + 1, "real_kl": stats["kl"], "model_updates": 0,
                "model_distance": 0.0, "model_time_s": 0.0}
@@ -228,19 +262,21 @@ class MBRLSearcher(Searcher):
         y = np.array([r for _, r in self._data])
         model = make_reward_model(self._reward_model, int(self.rng.integers(2**31 - 1)))
         model.fit(X, y)
-        start = self.agent.distributions()
+        probe = self.agent.sample(mc.distance_episodes, self._agent_order)
+        start = self.agent.distributions(probe.z, probe.order)
         delta = check_delta(mc.delta)
         n, distance = 0, 0.0
         for n in range(1, mc.max_model_updates + 1):
-            z, logp = self.agent.sample(mc.model_batch_episodes)
-            configs = [self.configuration(zi) for zi in z]
+            z, logp, order = self.agent.sample(mc.model_batch_episodes, self._agent_order)
+            configs = [self.configuration(zi, oi) for zi, oi in zip(z, order)]
             features = self._encoder.impute(self._encoder.encode_many(configs))
-            self.agent.update(z, logp, model.predict(features))
-            distance = float(self._distance(start, self.agent.distributions()))
+            self.agent.update(z, logp, model.predict(features), order)
+            distance = float(self._distance(start, self.agent.distributions(probe.z, probe.order)))
             if delta is not None and distance > delta:
                 break
         return n, distance
 
 
-__all__ = ["FAILURE_REWARDS", "GENERIC_ORDERS", "MBRLSearcher", "ModelConfig", "ORDER_NAMES", "XGB_HYPERPARAMETERS",
+__all__ = ["FAILURE_REWARDS", "GENERIC_ORDERS", "MBRLSearcher", "ModelConfig", "ORDER_NAMES", "RANDOM_ORDER",
+           "XGB_HYPERPARAMETERS",
            "XGB_ORDERS", "check_delta", "resolve_order"]
