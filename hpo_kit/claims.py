@@ -200,8 +200,9 @@ def decide_all(claim: Claim, estimates_at: Callable[[float], Sequence[Estimate |
     * **holds** if every comparison holds at ``claim.ci_level`` (an intersection-union test needs no
       correction: it is wrong only if the comparison that is in truth off the claimed side holds);
     * **does not hold** only if some comparison does not hold at Holm's level ``1 - 2 alpha / k``
-      (k comparisons): "any of k fails" at the unadjusted level would be wrong in up to k alpha of
-      the experiments where the claim is true at its boundary;
+      (k comparisons; ``2k`` for equivalence, which can fail on either side of its margin): "any of k
+      fails" at the unadjusted level would be wrong in up to k alpha of the experiments where the
+      claim is true at its boundary;
     * is **inconclusive** otherwise, and **not measured** if some comparison could not be estimated.
 
     The row shows the comparison that decided it (the least favourable one when all hold).
@@ -213,8 +214,11 @@ def decide_all(claim: Claim, estimates_at: Callable[[float], Sequence[Estimate |
     if len(at_claim) != k:
         raise ValueError(f"estimates_at gave {len(at_claim)} estimates for {k} labels")
     rows = [decide(claim, e) for e in at_claim]
-    family = claim.with_comparisons(k)
-    at_holm = list(estimates_at(family.ci_level)) if k > 1 else at_claim
+    # An equivalence comparison can fail on either side of its margin, so its "does not hold" is
+    # decided at alpha / (2k) per side: with the truth inside the margin and a wide interval, the two
+    # sides together would otherwise give up to 2 alpha of false "does not hold".
+    family = claim.with_comparisons(2 * k if claim.direction == "equivalent" else k)
+    at_holm = list(estimates_at(family.ci_level)) if family.n_comparisons > 1 else at_claim
     fails = [decide(family, e).verdict == FAILS for e in at_holm]
     each = "; ".join(f"{lab}: {e.text() if e is not None else 'n/a'} ({r.verdict})"
                      for lab, e, r in zip(labels, at_claim, rows))
@@ -233,7 +237,7 @@ def decide_all(claim: Claim, estimates_at: Callable[[float], Sequence[Estimate |
     else:
         i, verdict = next(j for j, v in enumerate(verdicts) if v != HOLDS), INCONCLUSIVE
     if verdict == FAILS:
-        estimate, reason = at_holm[i], f"does not hold at Holm's level over {k} comparisons"
+        estimate, reason = at_holm[i], f"does not hold at Holm's level over {family.n_comparisons} comparisons"
         shown = family
     else:
         estimate, reason, shown = at_claim[i], rows[i].reason, claim

@@ -210,3 +210,15 @@ def test_decide_all_equivalence_and_not_measured():
     assert decide_all(eq, _family([rng.normal(0.0, 0.3, 30) for _ in range(2)]), ["x", "y"]).verdict == HOLDS
     assert decide_all(eq, lambda level: [None, None], ["x", "y"]).verdict == UNMEASURED
     assert decide_all(eq, lambda level: [], []).verdict == UNMEASURED
+
+
+def test_decide_all_equivalence_does_not_hold_at_most_alpha_with_the_truth_inside():
+    """Truth 0, a margin far smaller than the noise: "does not hold" can come from either side of the
+    margin, so each side is decided at alpha / 2k (at alpha / k it reaches about 2 alpha)."""
+    eq = _all_claim("equivalent", margin=0.01)
+
+    def replicate(rng):
+        return decide_all(eq, _family([rng.normal(0.0, 1.0, 10)]), ["x"])
+
+    from calibration import assert_calibrated_null
+    assert_calibrated_null(replicate, verdict=FAILS, n_replicates=2000)  # exactly at alpha: 2,000 replicates
