@@ -54,14 +54,15 @@ $(STAMP): pyproject.toml $(wildcard constraints/py3.*.txt)
 	    echo "       Install one, or pass its path: make install PYTHON=/path/to/python3.12" >&2; exit 1; \
 	  fi; \
 	fi; \
-	v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/tmp/hpo_kit_python_check.$$$$) || { \
-	  echo "error: PYTHON=$$py cannot be run. It said:" >&2; sed 's/^/    /' /tmp/hpo_kit_python_check.$$$$ >&2; \
+	said=$$(mktemp); \
+	v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>$$said) || { \
+	  echo "error: PYTHON=$$py cannot be run. It said:" >&2; sed 's/^/    /' $$said >&2; \
 	  case "$$(command -v $$py)" in *pyenv/shims*) \
 	    echo "  $$py is a pyenv shim: choose a version first (PYENV_VERSION=3.12.x make install, or pyenv global/local 3.12.x)," >&2; \
 	    echo "  or pass the interpreter itself: make install PYTHON=\$$(PYENV_VERSION=3.12.x pyenv which python)" >&2;; \
 	  *) echo "  Pass an interpreter of Python 3.11, 3.12 or 3.13: make install PYTHON=/path/to/python3.12" >&2;; esac; \
-	  rm -f /tmp/hpo_kit_python_check.$$$$; exit 1; }; \
-	rm -f /tmp/hpo_kit_python_check.$$$$; \
+	  rm -f $$said; exit 1; }; \
+	rm -f $$said; \
 	case " $(SUPPORTED) " in *" $$v "*) ;; *) \
 	  echo "error: $$py is Python $$v; the kit supports $(SUPPORTED). Pass PYTHON=python3.X, or VENV=<new dir> if $(VENV) was made by another Python." >&2; exit 1;; esac; \
 	test -f constraints/py$$v.txt || { echo "error: constraints/py$$v.txt is missing (the exact versions for Python $$v)" >&2; exit 1; }; \
