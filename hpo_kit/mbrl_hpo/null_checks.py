@@ -32,7 +32,7 @@ import pandas as pd
 
 from hpo_kit.claims import FAILS, HOLDS, ClaimRow
 from hpo_kit.mbrl_hpo import claims as C
-from hpo_kit.mbrl_hpo.experiment import (ExperimentSettings, RunSpec, reach_frame, reference_targets, run_one,
+from hpo_kit.mbrl_hpo.experiment import (DEFAULT_ORDER, ExperimentSettings, RunSpec, reach_frame, reference_targets, run_one,
                                          settings_from_params, task_run_seed)
 from hpo_kit.mbrl_hpo.stand_in import stand_in_task
 from hpo_kit.null_checks import NullCase
@@ -123,7 +123,7 @@ def _frames(profile: str, r: int, roles: list[tuple[str, int, RunSpec]]) -> tupl
     return pd.concat(runs, ignore_index=True), pd.concat(reach, ignore_index=True)
 
 
-def _role(method: str, order: str = "listed", delta: float = math.nan) -> RunSpec:
+def _role(method: str, order: str = DEFAULT_ORDER, delta: float = math.nan) -> RunSpec:
     return RunSpec("stand_in", method, 0, order=order, delta=delta)
 
 
