@@ -108,7 +108,7 @@ ABOUT_HALF = Claim(
 STOPPING_BETTER = Claim(
     claim="The simpler stopping rule works better than promotion in many cases",
     paper="the simpler stopping rule works better than promotion in many cases",
-    source="Klein et al. 2020, arXiv 2003.10865 (wording as the issue quotes it; not verified against the paper's text here)",
+    source="Klein et al. 2020, arXiv 2003.10865 (wording not verified against the paper's text here)",
     estimand="Hodges-Lehmann shift of the incumbent's validation error, promotion minus stopping, in points, at the "
              "comparison time, decision time charged, one comparison per family run (ASHA, A-BOHB); > 0: stopping "
              "better. 'In many cases' on one benchmark: in at least one family (Holm over the families)",

@@ -478,7 +478,7 @@ else:
 #   exhausted the table (after that every method replays the table's best row and would tie by
 #   construction).
 # * **"The simpler stopping rule works better than promotion in many cases"** (the paper's conclusion
-#   as the issue quotes it, not verified against the paper's text): the shift promotion − stopping of the
+#   as commonly summarised; not verified against the paper's text): the shift promotion − stopping of the
 #   incumbent's error at the comparison time, one comparison per family run (ASHA, A-BOHB). On one
 #   benchmark "in many cases" can only mean "in at least one family": it holds if stopping is better in
 #   some family at Holm's level over the families (95 % intervals for two), and does not hold only if
