@@ -7,9 +7,10 @@ same number of evaluations on every task and seed:
 name               what
 =================  ===========================================================================
 ``random``         kit: :class:`~hpo_kit.searchers.random_search.RandomSearcher`
-``kit-gp``         kit: GP-EI, :class:`~hpo_kit.searchers.gp_searcher.GPSearcher` (defaults)
+``kit-gp``         kit: GP-EI, :class:`~hpo_kit.searchers.gp_searcher.GPSearcher` with the refit schedule
+                   before the repair (``GPSearcherConfig()``: every 10 observations), kept as the before
 ``kit-gp-fixed``   kit: GP-EI with :func:`~hpo_kit.searchers.gp_searcher.gp_ei_config` (hyperparameters
-                   refitted at every observation below 100): the repair, beside the before
+                   refitted at every observation below 100): the repair, GP-EI's default since 7 December 2026
 ``kit-tpe``        kit: :class:`~hpo_kit.searchers.optuna_searcher.OptunaSearcher` (Optuna's TPE
                    behind the kit's encoding; compared with ``optuna-tpe`` it checks the wrapper)
 ``kit-cmaes``      kit: OptunaSearcher with Optuna's CMA-ES (categoricals: its random sampler)
@@ -263,9 +264,9 @@ def make_searcher(name: str, space, seed: int, n_evals: int):
 
         return KitAdapter(RandomSearcher(space, seed))
     if name == "kit-gp":
-        from hpo_kit.searchers.gp_searcher import GPSearcher
+        from hpo_kit.searchers.gp_searcher import GPSearcher, GPSearcherConfig
 
-        return KitAdapter(GPSearcher(space, seed))
+        return KitAdapter(GPSearcher(space, seed, config=GPSearcherConfig()))  # the schedule before the repair
     if name == "kit-gp-fixed":
         from hpo_kit.searchers.gp_searcher import GPSearcher, gp_ei_config
 
