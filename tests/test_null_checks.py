@@ -62,3 +62,21 @@ def test_every_registered_case_is_well_formed():
     assert len(keys) == len(set(keys)), "two cases share a notebook, claim and design"
     for c in cases:
         assert c.notebook[:2].isdigit() and c.removed and callable(c.replicate)
+
+
+# ------------------------------------------------------------------ every paper package's cases, against the bar
+FAST = [c for c in all_cases() if not c.slow]
+SLOW = [c for c in all_cases() if c.slow]
+
+
+@pytest.mark.parametrize("case", FAST, ids=[c.key for c in FAST])
+def test_fast_null_case_within_the_bar(case):
+    result = check(case, show_progress=False)
+    assert result.within_bar, result.summary()
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("case", SLOW, ids=[c.key for c in SLOW])
+def test_slow_null_case_within_the_bar(case):
+    result = check(case, show_progress=False)
+    assert result.within_bar, result.summary()

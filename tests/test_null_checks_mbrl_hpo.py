@@ -15,7 +15,6 @@ from hpo_kit import paths
 from hpo_kit.claims import FAILS, HOLDS, ClaimRow
 from hpo_kit.mbrl_hpo import null_checks as nc
 from hpo_kit.mbrl_hpo.stand_in import StandInObjective, stand_in_task
-from hpo_kit.null_checks import check
 from hpo_kit.params import read_params_file
 
 CASES = nc.cases()
@@ -67,8 +66,3 @@ def test_a_replicate_runs_the_notebooks_code_with_the_factor_removed():
     assert reach.target_val_error.map(math.isfinite).all()
 
 
-@pytest.mark.long
-@pytest.mark.parametrize("case", CASES, ids=[c.key for c in CASES])
-def test_false_verdicts_within_the_bar(case):
-    result = check(case, show_progress=False)
-    assert result.within_bar, result.summary()

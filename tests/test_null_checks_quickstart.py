@@ -6,9 +6,7 @@ cases run in make test; the slow ones with `pytest -m long` (and bench/calibrati
 """
 from __future__ import annotations
 
-import pytest
 
-from hpo_kit.null_checks import check
 from hpo_kit.quickstart.null_checks import cases
 
 FAST = [c for c in cases() if not c.slow]
@@ -20,14 +18,3 @@ def test_every_case_names_its_design_and_reads_it_from_the_profiles():
     assert FAST, "at least one case must run in make test"
 
 
-@pytest.mark.parametrize("case", FAST, ids=[c.key for c in FAST])
-def test_fast_null_case_within_the_bar(case):
-    result = check(case, show_progress=False)
-    assert result.within_bar, result.summary()
-
-
-@pytest.mark.long
-@pytest.mark.parametrize("case", SLOW, ids=[c.key for c in SLOW])
-def test_slow_null_case_within_the_bar(case):
-    result = check(case, show_progress=False)
-    assert result.within_bar, result.summary()
