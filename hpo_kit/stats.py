@@ -60,7 +60,7 @@ def mean_and_se(values: Any) -> tuple[float, float, int]:
 
 
 # ------------------------------------------------------------------------------ the result
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Estimate:
     """A point estimate with a two-sided confidence interval ``[low, high]`` at ``level``.
 
@@ -79,6 +79,20 @@ class Estimate:
     scale: float = math.nan
     p_value: float = math.nan
     null: float = 0.0
+
+    # Equality is reproducibility's test ("same seed, same estimate"), so a NaN field equals a NaN field.
+    # The generated __eq__ would make that depend on the Python version: up to 3.12 it compared tuples,
+    # whose identity shortcut made the shared math.nan equal to itself; 3.13 compares field by field.
+    def _key(self) -> tuple:
+        return tuple("nan" if isinstance(v, float) and math.isnan(v) else v
+                     for v in (self.value, self.low, self.high, self.level, self.n, self.method, self.scale,
+                               self.p_value, self.null))
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Estimate) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def is_finite(self) -> bool:

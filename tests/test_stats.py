@@ -110,6 +110,18 @@ def test_estimate_scaling():
         e.scaled(-1)
 
 
+def test_estimates_with_nan_fields_compare_equal_on_every_python():
+    """Same seed, same estimate: NaN fields (no scale, no p-value) must not make two equal runs unequal.
+    Python 3.13's dataclass __eq__ compares field by field, where the tuple comparison before it let the
+    shared math.nan equal itself (CI found this on 3.13)."""
+    a = stats.Estimate(1.0, 0.5, 1.5, 0.9, 4, "m", scale=float("nan"))
+    b = stats.Estimate(1.0, 0.5, 1.5, 0.9, 4, "m", scale=float("nan"))
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a != stats.Estimate(1.0, 0.5, 1.5, 0.9, 4, "m", scale=2.0)
+    assert a != stats.Estimate(float("nan"), 0.5, 1.5, 0.9, 4, "m", scale=float("nan"))
+    assert (a == "not an estimate") is False
+
+
 def test_median_ci_covers_the_median_at_least_at_its_level_and_allows_infinite_values():
     from hpo_kit.stats import median_ci
 
