@@ -35,7 +35,7 @@ help:
 	@echo "make sync                                                      sync notebooks/*.ipynb with their py:percent scripts (notebooks/scripts/), create missing ones"
 	@echo "make bench                                                     speed benchmarks (print figures)"
 	@echo "make gpu-check                                                 the GPU path: trainer on CUDA vs CPU, speed-up, notebooks 01 and 03 on CUDA"
-	@echo "make calibration [FAST=1]                                      end-to-end null checks of every claim (print false-verdict rates)"
+	@echo "make calibration [FAST=1] [DESIGN=workshop] [ONLY="04 nas"]    end-to-end null checks (resumable; results/calibration/TABLE.md)"
 	@echo "make clean                                                     remove runs/"
 	@echo "install options: PYTHON=python3.X (3.11-3.13)  VENV=<dir>  TORCH_INDEX=https://download.pytorch.org/whl/cpu"
 
@@ -111,7 +111,8 @@ gpu-check: $(STAMP)
 # End-to-end null checks of every claim (long: hours at every case's own replicate count; FAST=1 for
 # the cases make test runs).
 calibration: $(STAMP)
-	$(PY) bench/calibration_e2e.py $(if $(FAST),--fast)
+	$(PY) bench/calibration_e2e.py $(if $(FAST),--fast) $(if $(DESIGN),--design $(DESIGN)) $(if $(ONLY),--only $(ONLY))
+	$(PY) bench/calibration_e2e.py --report $(if $(DESIGN),--design $(DESIGN)) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf runs

@@ -27,9 +27,13 @@ null that the kit's code can produce says so in its claim function's docstring.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 from scipy import stats as sps
@@ -78,6 +82,13 @@ class NullCase:
         return f"{self.notebook} | {self.claim} | {self.design}"
 
 
+def lower_bound(k: int, n: int, confidence: float = BAR_CONFIDENCE) -> float:
+    """One-sided lower Clopper-Pearson bound of a rate observed as ``k`` of ``n``."""
+    if n <= 0 or k <= 0:
+        return 0.0
+    return float(sps.beta.ppf(1 - confidence, k, n - k + 1))
+
+
 def upper_bound(k: int, n: int, confidence: float = BAR_CONFIDENCE) -> float:
     """One-sided upper Clopper-Pearson bound of a rate observed as ``k`` of ``n``."""
     if n <= 0:
@@ -113,6 +124,17 @@ class NullResult:
     def within_bar(self) -> bool:
         return self.n > 0 and all(self.bound(v) <= self.limit for v in self.case.false_verdicts)
 
+    @property
+    def outside_bar(self) -> bool:
+        """Shown to be outside the bar: a counted rate's lower 95 % bound is above the limit (more
+        replicates cannot bring it back)."""
+        return self.n > 0 and any(lower_bound(self.count(v), self.n) > self.limit for v in self.case.false_verdicts)
+
+    @property
+    def status(self) -> str:
+        """"within", "outside", or "open" (neither shown yet: fewer replicates than needed)."""
+        return "within" if self.within_bar else "outside" if self.outside_bar else "open"
+
     def summary(self) -> str:
         parts = []
         for v in (HOLDS, FAILS):
@@ -129,19 +151,133 @@ class NullResult:
                 "does_not_hold": self.rate(FAILS), "does_not_hold_upper95": self.bound(FAILS),
                 "does_not_hold_counted": FAILS in self.case.false_verdicts,
                 "inconclusive": self.rate(INCONCLUSIVE), "not_measured": self.rate(UNMEASURED),
-                "bar": self.limit, "within_bar": self.within_bar, "slow": self.case.slow, "note": self.case.note}
+                "bar": self.limit, "within_bar": self.within_bar, "status": self.status,
+                "planned_replicates": self.case.n_replicates, "slow": self.case.slow, "note": self.case.note}
 
 
-def check(case: NullCase, n_replicates: int | None = None, *, start: int = 0, show_progress: bool = True) -> NullResult:
-    """Run ``case`` for ``n_replicates`` replicates (default: the case's own number) from index ``start``."""
+# ------------------------------------------------------------------ resumable measurements
+def package_of(case: NullCase) -> str:
+    """The paper package whose ``null_checks`` module defines ``case`` ("" for a case defined elsewhere)."""
+    parts = getattr(case.replicate, "__module__", "").split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "hpo_kit" and parts[1] in PACKAGES else ""
+
+
+def code_digest(package: str = "") -> str:
+    """A digest of the code a case's verdicts can depend on: every ``hpo_kit`` source file except the other
+    paper packages' (so that repairing one notebook does not invalidate another notebook's measurements)."""
+    root = Path(__file__).resolve().parent
+    others = {p for p in PACKAGES if p != package}
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in others:
+            continue
+        h.update(str(rel.as_posix()).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120]
+
+
+class VerdictStore:
+    """One case's replicate verdicts on disk (JSON lines), so a long measurement resumes where it stopped.
+
+    The first line records what the verdicts depend on (the case's key, what was removed, alpha and the
+    :func:`code_digest`); each further line is one finished replicate ``{"r": index, "verdict": ...}``.
+    A shard written by other code or another case definition is never resumed into: it is moved aside
+    (suffix ``.stale``) and the measurement starts again.
+    """
+
+    def __init__(self, root: str | Path, case: NullCase):
+        self.case = case
+        self.path = Path(root) / case.design / f"{case.notebook[:2]}-{_slug(case.claim)}.jsonl"
+        self.header = {"key": case.key, "removed": case.removed, "alpha": case.alpha,
+                       "false_verdicts": list(case.false_verdicts), "code": code_digest(package_of(case))}
+        self.stale: Path | None = None
+
+    def load(self, move_stale: bool = True) -> dict[int, str]:
+        """The verdicts already measured under these settings (replicate index -> verdict)."""
+        if not self.path.exists():
+            return {}
+        lines = self.path.read_text().splitlines()
+        try:
+            header = json.loads(lines[0]) if lines else {}
+        except json.JSONDecodeError:
+            header = {}
+        if header != self.header:
+            if move_stale:
+                self.stale = self.path.with_suffix(".jsonl.stale")
+                self.path.replace(self.stale)
+            return {}
+        found: dict[int, str] = {}
+        for line in lines[1:]:
+            try:   # a line cut short by an interrupted write is dropped: that replicate runs again
+                item = json.loads(line)
+                found[int(item["r"])] = str(item["verdict"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+        return found
+
+    def append(self, r: int, verdict: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        with open(self.path, "a") as f:
+            if new:
+                f.write(json.dumps(self.header) + "\n")
+            f.write(json.dumps({"r": r, "verdict": verdict}) + "\n")
+
+
+def check(case: NullCase, n_replicates: int | None = None, *, start: int = 0, show_progress: bool = True,
+          store: str | Path | None = None) -> NullResult:
+    """Run ``case`` for ``n_replicates`` replicates (default: the case's own number) from index ``start``.
+
+    With ``store`` (a folder), each finished replicate's verdict is written to the case's
+    :class:`VerdictStore` there, and replicates already stored under the same settings are not run again.
+    """
     n = case.n_replicates if n_replicates is None else int(n_replicates)
+    if n < 0 or start < 0:
+        raise ValueError(f"n_replicates and start must be >= 0, got {n!r} and {start!r}")
+    shard = VerdictStore(store, case) if store is not None else None
+    done = shard.load() if shard is not None else {}
     result = NullResult(case)
-    for r in progress(range(start, start + n), desc=case.key[:70], disable=not show_progress, leave=False):
+    todo = [r for r in range(start, start + n) if r not in done]
+    measured: dict[int, str] = {}
+    for r in progress(todo, desc=case.key[:70], disable=not show_progress or not todo, leave=False):
         row = case.replicate(r)
         if not isinstance(row, ClaimRow):
             raise TypeError(f"{case.key}: replicate must return a ClaimRow, got {type(row).__name__}")
-        result.verdicts.append(row.verdict)
+        measured[r] = row.verdict
+        if shard is not None:
+            shard.append(r, row.verdict)
+    result.verdicts = [done[r] if r in done else measured[r] for r in range(start, start + n)]
     return result
+
+
+def stored_result(case: NullCase, store: str | Path, any_code: bool = False) -> tuple[NullResult, str]:
+    """The verdicts stored for ``case`` (all of them, in replicate order) and the code digest they were
+    measured under; runs nothing. By default only a shard of the current code counts; ``any_code=True``
+    reads one from other code too (a record says which code measured it)."""
+    shard = VerdictStore(store, case)
+    done = shard.load(move_stale=False)
+    code = shard.header["code"]
+    if not done and any_code and shard.path.exists():
+        lines = shard.path.read_text().splitlines()
+        try:
+            header = json.loads(lines[0])
+        except (IndexError, json.JSONDecodeError):
+            header = {}
+        if {k: v for k, v in header.items() if k != "code"} == {k: v for k, v in shard.header.items() if k != "code"}:
+            code = str(header.get("code", ""))
+            for line in lines[1:]:
+                try:
+                    item = json.loads(line)
+                    done[int(item["r"])] = str(item["verdict"])
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                    continue
+    result = NullResult(case)
+    result.verdicts = [done[r] for r in sorted(done)]
+    return result, code
 
 
 def all_cases(packages: Sequence[str] = PACKAGES) -> list[NullCase]:
@@ -158,4 +294,4 @@ def all_cases(packages: Sequence[str] = PACKAGES) -> list[NullCase]:
     return found
 
 
-__all__ = ["BAR_SLACK", "NullCase", "NullResult", "all_cases", "check", "upper_bound"]
+__all__ = ["BAR_SLACK", "NullCase", "NullResult", "VerdictStore", "all_cases", "check", "code_digest", "lower_bound", "stored_result", "upper_bound"]

@@ -27,7 +27,8 @@ def test_a_calibrated_symmetric_null_is_within_the_bar():
     case = NullCase("00_test", "A beats B", "workshop", "both arms the same distribution", _paired_replicate(0.0),
                     n_replicates=800)
     result = check(case, show_progress=False)
-    assert result.n == 800 and result.within_bar, result.summary()
+    assert result.n == 800 and result.within_bar and result.status == "within", result.summary()
+    assert check(case, 20, show_progress=False).status == "open"  # too few replicates to show either
     assert 0.02 < result.rate(HOLDS) < 0.08 and 0.02 < result.rate(FAILS) < 0.08
 
 
@@ -35,7 +36,7 @@ def test_a_design_that_favours_one_arm_is_caught():
     """A quarter of a standard deviation of bias (say, a target one arm reaches by definition)."""
     case = NullCase("00_test", "A beats B", "workshop", "biased design", _paired_replicate(0.4), n_replicates=400)
     result = check(case, show_progress=False)
-    assert not result.within_bar and "OUTSIDE" in result.summary()
+    assert not result.within_bar and "OUTSIDE" in result.summary() and result.status == "outside"
     row = result.as_row()
     assert row["replicates"] == 400 and row["false_holds"] > 0.1 and not row["within_bar"]
 
@@ -54,6 +55,42 @@ def test_bad_cases_are_refused():
         NullCase("00", "c", "paper", "r", _paired_replicate(0.0), false_verdicts=("wrong",))
     with pytest.raises(TypeError, match="ClaimRow"):
         check(NullCase("00", "c", "paper", "r", lambda r: "holds", n_replicates=1), show_progress=False)
+
+
+def test_a_stored_measurement_resumes_without_rerunning_and_only_under_the_same_settings(tmp_path):
+    from hpo_kit.null_checks import VerdictStore, stored_result
+
+    calls = []
+
+    def counted(r):
+        calls.append(r)
+        return _paired_replicate(0.0)(r)
+
+    case = NullCase("00_test", "A beats B", "workshop", "same distribution", counted, n_replicates=30)
+    first = check(case, 20, store=tmp_path, show_progress=False)
+    assert calls == list(range(20))
+    again = check(case, store=tmp_path, show_progress=False)  # 30: only the 10 missing run
+    assert calls[20:] == list(range(20, 30)) and again.verdicts[:20] == first.verdicts
+    assert again.verdicts == check(case, show_progress=False).verdicts  # same as a run without a store
+    shard = VerdictStore(tmp_path, case).path
+    with open(shard, "a") as f:
+        f.write('{"r": 30, "verdi')  # a write cut short by an interruption
+    assert stored_result(case, tmp_path)[0].n == 30
+    # other settings (here: what was removed) never resume into the stored verdicts
+    other = NullCase("00_test", "A beats B", "workshop", "another null", counted, n_replicates=5)
+    assert stored_result(other, tmp_path)[0].n == 0 and shard.exists()
+    n_calls = len(calls)
+    check(other, store=tmp_path, show_progress=False)
+    assert len(calls) == n_calls + 5 and shard.with_suffix(".jsonl.stale").exists()
+    with pytest.raises(ValueError, match="n_replicates"):
+        check(case, -1, show_progress=False)
+
+
+def test_code_digest_ignores_only_the_other_paper_packages():
+    from hpo_kit.null_checks import code_digest, package_of
+
+    assert package_of(FAST[0]) in PACKAGES and package_of(NullCase("00", "c", "paper", "r", len)) == ""
+    assert code_digest("abohb") != code_digest("nas") and len(code_digest()) == 16
 
 
 def test_every_registered_case_is_well_formed():
