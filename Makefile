@@ -35,7 +35,7 @@ help:
 	@echo "make sync                                                      sync notebooks/*.ipynb with their py:percent scripts (notebooks/scripts/), create missing ones"
 	@echo "make bench                                                     speed benchmarks (print figures)"
 	@echo "make gpu-check                                                 the GPU path: trainer on CUDA vs CPU, speed-up, notebooks 01 and 03 on CUDA"
-	@echo "make calibration [FAST=1] [DESIGN=workshop] [ONLY="04 nas"]    end-to-end null checks (resumable; results/calibration/TABLE.md)"
+	@echo "make calibration [FAST=1] [DESIGN=workshop] [ONLY='04 nas']    end-to-end null checks (resumable; results/calibration/TABLE.md)"
 	@echo "make clean                                                     remove runs/"
 	@echo "install options: PYTHON=python3.X (3.11-3.13)  VENV=<dir>  TORCH_INDEX=https://download.pytorch.org/whl/cpu"
 
