@@ -17,7 +17,8 @@ import pytest
 
 from hpo_kit import paths
 from hpo_kit.claims import FAILS, HOLDS, INCONCLUSIVE, UNMEASURED
-from hpo_kit.mbrl_hpo.claims import (default_claim, delta_claims, mbrl_claims, median_ci, order_claim, rank_claim,
+from hpo_kit.mbrl_hpo.claims import (default_claim, delta_claims, headline_claim, headline_table, mbrl_claims,
+                                     median_ci, order_claim, rank_claim,
                                      reach_ratios, reward_model_claims, sdp_vs_doc_claim, shared_real_evaluations,
                                      unbounded_claim)
 from hpo_kit.params import read_params_file
@@ -275,11 +276,78 @@ def test_every_claim_on_a_small_frame_is_decided_or_says_why():
     runs = sim_runs(rng, {lab: 0.0 for lab in labels}, n_tasks=3, n_seeds=1)
     reach = sim_reach(rng, 0.0, n=3, other="mbrl_sdp[delta=0.1]")
     rows = mbrl_claims(runs, reach)
-    assert len(rows) == 10
+    assert len(rows) == 11
     assert all(r.verdict in (HOLDS, FAILS, INCONCLUSIVE, UNMEASURED) for r in rows)
     assert all(r.verdict != UNMEASURED or r.reason for r in rows)
     rows = mbrl_claims(runs[runs.label == "random"], reach[reach.label == "rl_sdp"])
     assert all(r.verdict == UNMEASURED for r in rows)
+
+
+# ------------------------------------------------------------------------------ (f) the headline, on a suite of tasks
+#: the paper profile's tasks plus its suite (all 15 public tables, the notebook's default)
+N_SUITE = N_TASKS + 15
+
+
+def _headline_frames(rng, gain: float, log2_speed: float, n_tasks=N_SUITE, n_seeds=N_SEEDS, baselines=("random",),
+                     faster_always=False):
+    runs = sim_runs(rng, {MBRL: gain, **{b: 0.0 for b in baselines}}, n_tasks=n_tasks, n_seeds=n_seeds)
+    rows = []
+    for (task, seed), _ in runs.groupby(["task", "seed"]):
+        k = rng.uniform(5, 300)
+        for b in baselines:
+            rows.append({"task": task, "seed": seed, "label": b, "cpu_to_target_s": k * 2 ** rng.normal(0, 1)})
+        mine = 0.0 if faster_always else k * 2 ** (log2_speed + rng.normal(0, 1))
+        rows.append({"task": task, "seed": seed, "label": MBRL, "cpu_to_target_s": mine})
+    reach = pd.DataFrame(rows)
+    reach = reach.assign(method=reach.label.map(_method), delta=reach.label.map(_delta),
+                         evals_to_target=reach.cpu_to_target_s)
+    return runs, reach
+
+
+def test_headline_null_at_one_half_and_planted():
+    """Null at the boundary: always faster, better with probability exactly 1/2 per task (the method and one
+    baseline the same distribution), so the share of wins is Binomial(n, 1/2): "holds" at most alpha."""
+    assert_calibrated_null(lambda rng: headline_claim(*_headline_frames(rng, 0.0, 0.0, faster_always=True)),
+                           n_replicates=400)  # exact and conservative (a discrete share): about 3 % at these sizes
+    # planted: 2 points better and half the CPU time on every task, against three baselines
+    assert_power(lambda rng: headline_claim(*_headline_frames(rng, 2.0, -1.0, baselines=("random", "tpe", "gp"))))
+
+
+def test_headline_exchangeable_method_and_baseline_never_holds():
+    """The end-to-end null's design (both random search): winning needs better *and* faster, so the share is
+    about 1/4, never "most"; "does not hold" is then the correct verdict."""
+    verdicts = [headline_claim(*_headline_frames(np.random.default_rng(i), 0.0, 0.0)).verdict for i in range(50)]
+    assert verdicts.count(HOLDS) == 0 and verdicts.count(FAILS) >= 25
+
+
+def test_headline_picks_the_strongest_baseline_per_task_and_counts_ties_as_neither():
+    runs = pd.DataFrame({"task": ["a"] * 3 + ["b"] * 3, "method": ["mbrl_sdp", "random", "tpe"] * 2,
+                         "label": [MBRL, "random", "tpe"] * 2, "seed": 0,
+                         "accuracy": [0.90, 0.80, 0.85, 0.70, 0.70, 0.60]})
+    reach = pd.DataFrame({"task": ["a"] * 3 + ["b"] * 3, "label": [MBRL, "random", "tpe"] * 2, "seed": 0,
+                          "cpu_to_target_s": [10.0, 5.0, 20.0, math.inf, math.inf, 1.0]})
+    table = headline_table(runs, reach, MBRL).set_index("task")
+    assert table.loc["a", "strongest"] == "tpe" and table.loc["a", "both"]          # better than tpe, faster than tpe
+    assert table.loc["b", "strongest"] == "random" and not table.loc["b", "better"]  # a tie in accuracy
+    assert not table.loc["b", "faster"]                                               # inf vs inf is not faster
+    row = headline_claim(runs, reach, MBRL)
+    assert row.verdict == UNMEASURED and "below the claim's minimum" in row.reason
+    assert "86.1 %" in row.claim.paper and "not verified" in row.claim.paper
+
+
+def test_headline_says_how_many_tasks_would_decide_it():
+    runs, reach = _headline_frames(np.random.default_rng(0), 5.0, -3.0, n_tasks=3)
+    row = headline_claim(runs, reach)
+    assert row.verdict == INCONCLUSIVE and "at least 5 tasks are needed" in row.detail
+
+
+def test_mbrl_claims_decides_the_ablations_on_tasks_and_the_headline_on_every_task():
+    rng = np.random.default_rng(2)
+    runs, reach = _headline_frames(rng, 0.0, 0.0, n_tasks=6, baselines=("random", "default"))
+    rows = mbrl_claims(runs, reach, tasks=[0, 1, 2])
+    default_row = next(r for r in rows if "default configuration" in r.claim.claim)
+    headline = rows[-1]
+    assert default_row.estimate.n == 3 and headline.estimate.n == 6
 
 
 # ------------------------------------------------------------------------------ the experiment's inputs (issue 22)
@@ -326,6 +394,29 @@ def test_cpu_clock_charges_the_searchers_work_between_evaluations():
         sum(range(1000))
     second = clock.evaluate(config, 27, 2)
     assert second.info["cpu_s"] >= 0.05 and second.info["test_error"] >= 0
+
+
+def test_cpu_clock_charges_a_tables_recorded_training_seconds():
+    from hpo_kit.mbrl_hpo.experiment import CPUClock
+    from hpo_kit.tasks import get_task
+
+    task = get_task("table_hpobench_car", 0)
+    evaluation = CPUClock(task.objective).evaluate(task.default_config(), 1, 3)
+    assert evaluation.cost > 1.0 and evaluation.info["cpu_s"] >= evaluation.cost
+
+
+def test_suite_tasks_run_only_the_method_and_the_baselines_and_no_fidelity_methods_on_tables():
+    from hpo_kit.mbrl_hpo.experiment import plan_runs
+
+    specs = plan_runs(["xgb_iris"], [0], orders=["listed"], delta_values=[0.1],
+                      suite_tasks=["table_hpobench_car"])
+    on_table = {s.label for s in specs if s.task == "table_hpobench_car"}
+    assert on_table == {MBRL, "random", "tpe", "cmaes", "gp", "default"}
+    assert {"hyperband", "bohb", "rl_sdp", "rl_doc"} <= {s.label for s in specs if s.task == "xgb_iris"}
+    with pytest.raises(ValueError, match="suite_tasks must not repeat"):
+        plan_runs(["xgb_iris"], [0], suite_tasks=["xgb_iris"])
+    with pytest.raises(ValueError, match="not in the task registry"):
+        plan_runs(["xgb_iris"], [0], suite_tasks=["table_nope"])
 
 
 def test_hyperband_and_bohb_get_equal_real_evaluations():

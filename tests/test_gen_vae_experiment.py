@@ -156,3 +156,14 @@ def test_tasks_come_hardest_first_by_the_share_of_configurations_at_the_best():
 
     assert share_at_best(Handler.tasks["easy"]) == 0.75
     assert order_by_difficulty(Handler(), "5971", ["easy", "middle", "hard"]) == ["hard", "middle", "easy"]
+
+
+def test_method_seeds_differ_between_tasks_of_one_seed():
+    """Before: method seed = offset * 1000 + HPO-B seed number, so random search drew the same unit-cube points
+    on every task of a seed, and the tasks of a seed were not independent units (issue 22's null checks)."""
+    from hpo_kit.gen_vae.experiment import method_seed
+
+    seeds = {method_seed("5971", d, s, o) for d in ("10093", "3954", "43", "34536") for s in ("test0", "test1")
+             for o in (0, 1)}
+    assert len(seeds) == 16 and all(0 <= x < 2**31 - 1 for x in seeds)
+    assert method_seed("5971", "43", "test3", 2) == method_seed("5971", "43", "test3", 2)

@@ -43,7 +43,7 @@ def no_data(monkeypatch):
 
 
 @pytest.mark.parametrize("name, options, match", [
-    ("xgb_digit", {}, r"task must be one of \['xgb_digits', .*'cnn_fashion_mnist'\], got 'xgb_digit'"),
+    ("xgb_digit", {}, r"task must be one of \['xgb_digits', .*'table_nasbench201_imagenet'\], got 'xgb_digit'"),
     ("xgb_digits", {"n_estimators": 5}, r"task 'xgb_digits' does not take option\(s\) \['n_estimators'\]; "
                                         r"allowed: \['max_n_estimators', 'max_resource', 'max_rows', 'min_resource'\]"),
     ("xgb_digits", {"max_n_estimators": 0}, r"option max_n_estimators must be an integer >= 1 or None, got 0"),
@@ -208,3 +208,28 @@ def test_runs_through_the_engine_with_fifo_and_hyperband(tmp_path):
     result = run_hpo(task.objective, hb, SequentialBackend(), tmp_path / "hb", seed=0, progress=False,
                      stop=StopCriteria(max_evaluations=40))
     assert set(result.results.resource) <= {1, 3, 9, 27} and result.best_resource == 27
+
+
+# ------------------------------------------------------------------------------ public tables as tasks (issue 23)
+def test_table_tasks_are_registered_offline_with_no_options():
+    from hpo_kit.tasks import OFFLINE_TASKS, TABLE_TASKS, TASKS, is_available, task_options
+
+    assert len(TABLE_TASKS) == 15 and set(TABLE_TASKS) <= set(OFFLINE_TASKS)
+    assert all(TASKS[t].family == "table" and is_available(t) and task_options(t) == {} for t in TABLE_TASKS)
+    with pytest.raises(ValueError, match="does not take option"):
+        get_task("table_hpobench_car", 0, max_rows=10)
+
+
+def test_a_table_task_draws_a_stored_seed_and_reports_the_seed_mean_as_test_error():
+    task = get_task("table_nasbench201_cifar10", 0)
+    assert task.fidelity.min == task.fidelity.max == 1 and task.hp_order == tuple(task.objective.inner.table.names)
+    config = task.default_config()
+    __import__("ConfigSpace").Configuration(task.space, values=config).check_valid_configuration()
+    a, b = task.objective.evaluate(config, 1, 5), task.objective.evaluate(config, 1, 5)
+    assert a == b and a.cost > 0  # same seed, same stored seed
+    losses = {task.objective.evaluate(config, 1, s).loss for s in range(40)}
+    assert len(losses) > 1  # other seeds draw other stored seeds: the table's noise
+    mean = task.objective.inner.mean_loss(config)
+    assert a.info["test_error"] == pytest.approx(mean) and task.test_score(config) == pytest.approx(1 - mean)
+    assert min(losses) <= mean <= max(losses)
+    assert "no test split" in task.description and task.data["rows"] == 15625

@@ -171,16 +171,35 @@ def check_orders(orders: Sequence[str]) -> list[str]:
     return list(orders)
 
 
+#: methods that need a fidelity axis: left out on single-fidelity tasks (the public tables), where
+#: Hyperband would be random search and BOHB its model-based sampler without any early stopping
+MULTI_FIDELITY = ("hyperband", "bohb")
+
+
+def single_fidelity(task: str) -> bool:
+    """Whether ``task`` has no fidelity axis (the registry's ``table_*`` tasks hold final values only)."""
+    from hpo_kit.tasks import TASKS
+
+    return TASKS[task].family == "table"
+
+
 def plan_runs(tasks: Sequence[str], seeds: Sequence[int], *, compare_doc: bool = True,
               orders: Sequence[str] = (), delta: float = 0.4, delta_values: Sequence[float] = (),
-              unbounded: bool = True, baselines: Sequence[str] = BASELINES) -> list[RunSpec]:
-    """The runs of experiments (a)-(e), each once (RL-SDP and MBRL-SDP at ``delta`` are shared).
+              unbounded: bool = True, baselines: Sequence[str] = BASELINES,
+              suite_tasks: Sequence[str] = ()) -> list[RunSpec]:
+    """The runs of experiments (a)-(e), each once (RL-SDP and MBRL-SDP at ``delta`` are shared), and
+    those of the headline (f) on ``suite_tasks``: there only MBRL-SDP at ``delta`` and the baselines run.
 
     The main runs draw a fresh hyperparameter order per episode (``DEFAULT_ORDER``, as the paper's);
     the fixed orders of experiment (b) are extra RL-SDP runs on XGBoost tasks only (the named orders
-    are XGBoost's).
+    are XGBoost's). Hyperband and BOHB are left out on single-fidelity tasks (:data:`MULTI_FIDELITY`).
     """
     check_tasks(tasks)
+    if suite_tasks:
+        check_tasks(suite_tasks)
+        both = sorted(set(tasks) & set(suite_tasks))
+        if both:
+            raise ValueError(f"suite_tasks must not repeat tasks (they would run twice): {both} are in both")
     check_orders(orders)
     check_methods(baselines)
     for d in (delta, *delta_values):
@@ -199,7 +218,13 @@ def plan_runs(tasks: Sequence[str], seeds: Sequence[int], *, compare_doc: bool =
                 specs.append(RunSpec(task, "mbrl_sdp", seed, delta=d))
             if unbounded:
                 specs.append(RunSpec(task, "mbrl_sdp", seed, delta=math.inf))
-            specs += [RunSpec(task, b, seed) for b in baselines]
+            specs += [RunSpec(task, b, seed) for b in baselines
+                      if not (b in MULTI_FIDELITY and single_fidelity(task))]
+    for task in suite_tasks:
+        for seed in seeds:
+            specs.append(RunSpec(task, "mbrl_sdp", seed, delta=float(delta)))
+            specs += [RunSpec(task, b, seed) for b in baselines
+                      if not (b in MULTI_FIDELITY and single_fidelity(task))]
     return list(dict.fromkeys(specs))
 
 
@@ -243,6 +268,8 @@ class CPUClock:
     ``info["cpu_s"]`` covers the evaluation *and* everything the searcher did since the previous
     evaluation ended (a PPO update, a model phase: they run in ``on_result``, in this process, on the
     sequential backend), so the cumulative sum is the run's CPU time with model phases charged.
+    On a tabulated task (an objective with ``charges_recorded_cost``) a lookup takes no time, so the
+    table's recorded training seconds are charged as the evaluation's compute, for every method alike.
     CPU time, not wall time: a wall clock on a shared machine measures the neighbours too, and in
     pairs that tie by construction the wall times differed only by timer jitter (issue 22). The first
     evaluation of a resumed run is charged the replay as well (the searcher recomputes its updates).
@@ -266,6 +293,8 @@ class CPUClock:
         spent, self._last = now - self._last, now
         if not isinstance(evaluation, Evaluation):  # a failure record: nothing to annotate
             return evaluation
+        if getattr(self.objective, "charges_recorded_cost", False):
+            spent += float(evaluation.cost)  # a table lookup stands for the training run it recorded
         return replace(evaluation, info={**evaluation.info, "cpu_s": spent})
 
 
@@ -302,6 +331,8 @@ def run_one(spec: RunSpec, settings: ExperimentSettings, root: str | Path,
         started = time.process_time()
         evaluation = task.objective.evaluate(task.default_config(), task.fidelity.max, trial_seed(run_seed, 0))
         cpu = time.process_time() - started
+        if getattr(task.objective, "charges_recorded_cost", False):
+            cpu += float(evaluation.cost)  # as CPUClock charges every other method's lookups
         row.update(val_error=float(evaluation.loss), accuracy=1.0 - float(evaluation.info["test_error"]),
                    wall_s=float(evaluation.cost), cpu_s=cpu, n_evaluations=1, resource=1.0)
         return row, [{"task": spec.task, "label": spec.label, "seed": spec.seed, "evaluation": 1.0,
@@ -528,6 +559,6 @@ def default_counts(runs: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
 
 
 __all__ = ["AGENTS", "BASELINES", "CPUClock", "CURVE_COLUMNS", "DEFAULT_ORDER", "ExperimentSettings", "METHODS",
-           "REFERENCE_STREAM", "RunSpec", "budget_table", "build_scheduler", "check_methods", "check_orders", "check_tasks",
+           "MULTI_FIDELITY", "REFERENCE_STREAM", "RunSpec", "budget_table", "build_scheduler", "check_methods", "check_orders", "check_tasks",
            "default_counts", "mean_curves", "plan_runs", "rank_table", "reach_frame", "reference_errors",
-           "reference_targets", "run_all", "run_one", "settings_from_params", "task_run_seed"]
+           "reference_targets", "run_all", "run_one", "settings_from_params", "single_fidelity", "task_run_seed"]

@@ -43,6 +43,13 @@ def _known(values: dict) -> list[str]:
     bad = [t for t in values.get("tasks", []) if t not in TASKS]
     if bad:
         problems.append(f"tasks {bad} are not in the task registry; allowed: {sorted(TASKS)}")
+    bad = [t for t in values.get("suite_tasks", []) if t not in TASKS]
+    if bad:
+        problems.append(f"suite_tasks {bad} are not in the task registry; allowed: {sorted(TASKS)}")
+    both = sorted(set(values.get("tasks", [])) & set(values.get("suite_tasks", [])))
+    if both:
+        problems.append(f"suite_tasks repeats {both} from tasks: a task of the experiments already counts in the "
+                        "headline row; remove it from one of the two lists")
     bad = [o for o in values.get("orders", []) if o not in (*XGB_ORDERS, *GENERIC_ORDERS)]
     if bad:
         problems.append(f"orders {bad} are unknown; allowed: {[*XGB_ORDERS, *GENERIC_ORDERS]}")

