@@ -162,17 +162,70 @@ def package_of(case: NullCase) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "hpo_kit" and parts[1] in PACKAGES else ""
 
 
-def code_digest(package: str = "") -> str:
-    """A digest of the code a case's verdicts can depend on: every ``hpo_kit`` source file except the other
-    paper packages' (so that repairing one notebook does not invalidate another notebook's measurements)."""
+def _hpo_kit_imports(path: Path, root: Path) -> set[Path]:
+    """The kit's source files that ``path`` imports (anywhere in it, function-local imports included)."""
+    import ast
+
+    found: set[Path] = set()
+
+    def add(dotted: str) -> None:
+        parts = dotted.split(".")
+        if parts[0] != "hpo_kit":
+            return
+        for n in range(len(parts), 1, -1):  # "hpo_kit.a.b" may name a module, a package or a name in one
+            base = root.joinpath(*parts[1:n])
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate.is_file():
+                    found.add(candidate)
+                    return
+        found.add(root / "__init__.py")
+
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                add(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the file's package
+                pkg = path.parent.relative_to(root.parent).parts
+                module = ".".join(pkg[:len(pkg) - node.level + 1] + ((node.module,) if node.module else ()))
+            else:
+                module = node.module or ""
+            add(module)
+            for alias in node.names:  # "from hpo_kit.x import y" where y is a module
+                add(f"{module}.{alias.name}")
+    return found
+
+
+def code_files(package: str = "") -> list[Path]:
+    """The kit's source files a case of ``package`` depends on: this module and the package's
+    ``null_checks`` module, and every kit module they import, directly or through other kit modules (read
+    from the import statements; importing a module runs its package's ``__init__``, so that counts too)."""
     root = Path(__file__).resolve().parent
-    others = {p for p in PACKAGES if p != package}
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in others:
+    start = [Path(__file__).resolve()] + ([root / package / "null_checks.py"] if package else [])
+    seen: set[Path] = set()
+    todo = [p for p in start if p.is_file()]
+    while todo:
+        path = todo.pop()
+        if path in seen:
             continue
-        h.update(str(rel.as_posix()).encode() + b"\0" + path.read_bytes() + b"\0")
+        seen.add(path)
+        todo.extend(_hpo_kit_imports(path, root) - seen)
+        init = path.parent / "__init__.py"
+        if path.name != "__init__.py" and init.is_file() and init not in seen:
+            todo.append(init)
+    return sorted(seen)
+
+
+def code_digest(package: str = "") -> str:
+    """A digest of :func:`code_files` but this module: a change to one notebook's code, or to a module no
+    case uses (the runner, the report), does not invalidate another notebook's measurements; a change that
+    can matter does."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in code_files(package):
+        if path == Path(__file__).resolve():
+            continue  # this module counts and stores verdicts; it computes none (its imports still count)
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
@@ -294,4 +347,4 @@ def all_cases(packages: Sequence[str] = PACKAGES) -> list[NullCase]:
     return found
 
 
-__all__ = ["BAR_SLACK", "NullCase", "NullResult", "VerdictStore", "all_cases", "check", "code_digest", "lower_bound", "stored_result", "upper_bound"]
+__all__ = ["BAR_SLACK", "NullCase", "NullResult", "VerdictStore", "all_cases", "check", "code_digest", "code_files", "lower_bound", "stored_result", "upper_bound"]

@@ -86,10 +86,15 @@ def test_a_stored_measurement_resumes_without_rerunning_and_only_under_the_same_
         check(case, -1, show_progress=False)
 
 
-def test_code_digest_ignores_only_the_other_paper_packages():
-    from hpo_kit.null_checks import code_digest, package_of
+def test_code_digest_covers_what_a_case_imports_and_nothing_else():
+    from hpo_kit.null_checks import code_digest, code_files, package_of
 
     assert package_of(FAST[0]) in PACKAGES and package_of(NullCase("00", "c", "paper", "r", len)) == ""
+    names = {p.relative_to(p.parents[1]).as_posix() if p.parent.name != "hpo_kit" else p.name
+             for p in code_files("abohb")}
+    assert {"claims.py", "stats.py", "null_checks.py", "abohb/null_checks.py", "abohb/claims.py"} <= names
+    assert not any(n.startswith(("gen_vae/", "nas/")) for n in names) and "report.py" not in names
+    assert any(p.name == "table_task.py" for p in code_files("mbrl_hpo"))  # through hpo_kit.tasks, imported in a function
     assert code_digest("abohb") != code_digest("nas") and len(code_digest()) == 16
 
 
