@@ -9,7 +9,7 @@ fast cases are also asserted by ``tests/test_null_checks_*.py`` in ``make test``
 
 Run: ``python bench/calibration_e2e.py`` (every case at its own replicate count),
 ``--fast`` (only the cases ``make test`` runs), ``--only 04 nas`` (notebook numbers or package
-names), ``--design workshop`` (one design), ``--replicates N`` (override), ``--csv out.csv`` (the
+names), ``--design workshop`` (one design), ``--claim "Neighbouring"`` (claims containing the text), ``--replicates N`` (override), ``--csv out.csv`` (the
 table as CSV as well).
 
 Each finished replicate's verdict is written to ``results/calibration/<design>/<case>.jsonl``
@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=0, help="override every case's replicate count")
     parser.add_argument("--csv", default="", help="also write the table to this CSV file")
     parser.add_argument("--design", choices=DESIGNS, default=None, help="only the cases of this design")
+    parser.add_argument("--claim", default="", help="only the cases whose claim contains this text")
     parser.add_argument("--store", default=str(STORE), help="folder of the resumable verdict shards")
     parser.add_argument("--no-store", action="store_true", help="keep nothing on disk (and resume nothing)")
     parser.add_argument("--report", action="store_true", help="run nothing: table the stored verdicts")
@@ -62,6 +63,8 @@ def main() -> None:
         cases = [c for c in cases if not c.slow]
     if args.design:
         cases = [c for c in cases if c.design == args.design]
+    if args.claim:
+        cases = [c for c in cases if args.claim.lower() in c.claim.lower()]
     if not cases:
         print("no case selected", file=sys.stderr)
         sys.exit(2)

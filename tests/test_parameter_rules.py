@@ -30,6 +30,9 @@ CASES = [
     ("01_trl_hpo_mnist", {"methods": ["random", "random"]}, ["['random'] more than once"]),
     ("02_mbrl_hpo_ablations", {"tasks": []}, ["tasks is empty"]),
     ("02_mbrl_hpo_ablations", {"tasks": ["xgb_nosuch"]}, ["['xgb_nosuch'] are not in the task registry"]),
+    ("02_mbrl_hpo_ablations", {"tasks": ["xgb_wine", "xgb_digits"], "max_rows": 1797},
+     ["max_rows = 1797 is at least the row count of every task (largest: xgb_digits, 1797 rows)"]),
+    ("02_mbrl_hpo_ablations", {"suite_tasks": ["xgb_wine"], "tasks": ["xgb_wine"]}, ["suite_tasks repeats ['xgb_wine']"]),
     ("02_mbrl_hpo_ablations", {"batch_episodes": 64, "n_episodes": 8}, ["batch_episodes = 64 and n_episodes = 8"]),
     ("02_mbrl_hpo_ablations", {"delta": 0.1, "delta_values": [0.4, 0.9]}, ["must contain a value below delta = 0.1"]),
     ("02_mbrl_hpo_ablations", {"max_n_estimators": 50}, ["max_n_estimators = 50 is at or below n_estimators' lower "

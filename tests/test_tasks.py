@@ -233,3 +233,14 @@ def test_a_table_task_draws_a_stored_seed_and_reports_the_seed_mean_as_test_erro
     assert a.info["test_error"] == pytest.approx(mean) and task.test_score(config) == pytest.approx(1 - mean)
     assert min(losses) <= mean <= max(losses)
     assert "no test split" in task.description and task.data["rows"] == 15625
+
+
+def test_full_row_counts_of_the_sklearn_sets_match_scikit_learn():
+    from sklearn import datasets
+
+    from hpo_kit.tasks import FULL_ROWS, full_rows
+
+    for name, loader in [("digits", datasets.load_digits), ("breast_cancer", datasets.load_breast_cancer),
+                         ("wine", datasets.load_wine), ("iris", datasets.load_iris)]:
+        assert FULL_ROWS[name] == len(loader().target)
+    assert full_rows("xgb_letter") == 20000 and full_rows("cnn_mnist") is None and full_rows("xgb_mnist") is None

@@ -16,7 +16,23 @@ def check(values: dict) -> list[str]:
                         f"{values['delta']!r}: the delta claims compare delta with the smallest one; add a smaller "
                         "delta, or leave delta_values empty to skip the sweep")
     problems += _n_estimators_cap(values.get("max_n_estimators", 0))
+    problems += _max_rows(values.get("max_rows", 0), values.get("tasks", []))
     return problems
+
+
+def _max_rows(max_rows: int, tasks: list) -> list[str]:
+    """A subsample at least as large as every task's data keeps every row: the parameter would do nothing."""
+    from hpo_kit.tasks import TASKS, full_rows
+
+    sizes = {t: full_rows(t) for t in tasks if t in TASKS}
+    sized = {t: n for t, n in sizes.items() if n is not None}
+    if not max_rows or not sized or len(sized) < len(sizes):
+        return []  # no subsample, or a task whose size the kit does not know (MNIST subsets, CNN tasks)
+    largest = max(sized, key=sized.get)
+    if max_rows >= sized[largest]:
+        return [f"max_rows = {max_rows} is at least the row count of every task (largest: {largest}, "
+                f"{sized[largest]} rows), so it would keep every row; use a smaller value, or 0 for no subsample"]
+    return []
 
 
 def _n_estimators_cap(cap: int) -> list[str]:

@@ -99,6 +99,21 @@ _CNN_OPTIONS = {"n_train": 5000, "n_val": 1000, "n_test": 1000, "max_epochs": 3,
                 "invalid": "repair", "checkpoint_dir": None, "download": True}
 
 
+#: rows of each full data set that ``max_rows`` subsamples (scikit-learn's bundled sets; the UCI / OpenML
+#: sets as their documentation gives them), for rules checked before any data is loaded
+FULL_ROWS: dict[str, int] = {"digits": 1797, "breast_cancer": 569, "wine": 178, "iris": 150, "letter": 20000,
+                             "optdigits": 5620, "pendigits": 10992, "wine_quality_white": 4898, "car": 1728,
+                             "htru2": 17898, "phishing_websites": 11055, "wilt": 4839}
+
+
+def full_rows(name: str) -> int | None:
+    """The full data set's row count of task ``name`` where ``max_rows`` applies to it; else None."""
+    info = _info(name)
+    if "max_rows" not in task_options(name):
+        return None
+    return FULL_ROWS.get(info.data_name)
+
+
 def task_options(name: str) -> dict[str, Any]:
     """The options task ``name`` takes, with their defaults."""
     info = _info(name)
@@ -156,4 +171,4 @@ def get_task(name: str, seed: int, **options: Any) -> Task:
 
 
 __all__ = ["DOWNLOAD_TASKS", "Fidelity", "OFFLINE_TASKS", "TABLE_TASKS", "TASKS", "Task", "TaskInfo", "check_choice", "check_int",
-           "get_task", "is_available", "task_options"]
+           "full_rows", "get_task", "is_available", "task_options"]
