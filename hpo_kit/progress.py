@@ -28,7 +28,15 @@ def progress(iterable: Iterable[T] | None = None, *, desc: str = "", total: int 
         # stdout, not stderr: papermill stores stdout in the executed notebook, where a reader
         # of the run wants to see how far each loop got. mininterval keeps logs short.
         return plain_tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, unit=unit,
-                          file=sys.stdout, mininterval=10.0, ascii=True, dynamic_ncols=False, ncols=90)
+                          file=sys.stdout, mininterval=10.0, ascii=True, dynamic_ncols=False, ncols=130)
     from tqdm.auto import tqdm as auto_tqdm
 
     return auto_tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, unit=unit)
+
+
+def show_item(bar, text: str) -> None:
+    """Name the item a bar just finished (method, task, seed) after its count, total and ETA; a no-op for
+    anything that is not a tqdm bar (a caller's own wrapper, or none)."""
+    setter = getattr(bar, "set_postfix_str", None)
+    if callable(setter):
+        setter(text, refresh=False)

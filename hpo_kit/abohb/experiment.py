@@ -29,6 +29,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from hpo_kit.progress import show_item
+
 from hpo_kit.analysis import curves
 from hpo_kit.parallel import limit_threads
 from hpo_kit.validation import check_int
@@ -236,16 +238,22 @@ def simulate_grid(settings: SimulationSettings, methods: list[str], n_workers: l
     paths: dict[tuple[str, int, int], str] = {}
     wrap = progress or (lambda it, **_: it)
     desc = "simulated runs" + (" (decision time charged)" if settings.charge_decision_time else "")
+    desc += " (method x workers x seed)"
     if n_processes == 1:
-        for m, w, s in wrap(tasks, desc=desc, total=len(tasks)):
+        bar = wrap(tasks, desc=desc, total=len(tasks))
+        for m, w, s in bar:
             paths[(m, w, s)] = simulate_one(settings, m, w, s, root)
+            show_item(bar, f"last: {m}, {w} workers, seed {s}")
     else:
         from hpo_kit.parallel import process_pool
 
         with process_pool(n_processes) as pool:
             futures = {pool.submit(simulate_one, settings, m, w, s, str(root)): (m, w, s) for m, w, s in tasks}
-            for future in wrap(as_completed(futures), desc=desc, total=len(tasks)):
+            bar = wrap(as_completed(futures), desc=desc, total=len(tasks))
+            for future in bar:
                 paths[futures[future]] = future.result()
+                m, w, s = futures[future]
+                show_item(bar, f"last: {m}, {w} workers, seed {s}")
     logs: dict[tuple[str, int], list[pd.DataFrame]] = {}
     for m in methods:
         for w in n_workers:

@@ -49,6 +49,7 @@ import pandas as pd
 from hpo_kit.mbrl_hpo.agent import AgentConfig
 from hpo_kit.mbrl_hpo.searcher import GENERIC_ORDERS, XGB_ORDERS, MBRLSearcher, ModelConfig, check_delta, resolve_order
 from hpo_kit.parallel import limit_threads
+from hpo_kit.progress import show_item
 
 #: every method the notebook can run: name -> what it is
 METHODS: dict[str, str] = {
@@ -378,6 +379,10 @@ def _run_one_star(args: tuple) -> tuple[int, dict[str, Any], list[dict[str, Any]
     return i, row, curve
 
 
+def _item(spec: RunSpec) -> str:
+    return f"last: {spec.label} on {spec.task}, seed {spec.seed}"
+
+
 def run_all(specs: Sequence[RunSpec], settings: ExperimentSettings, root: str | Path, n_processes: int = 1,
             progress: Callable | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every spec (resuming finished ones from their logs); the ``runs`` and ``curves`` frames.
@@ -386,13 +391,14 @@ def run_all(specs: Sequence[RunSpec], settings: ExperimentSettings, root: str | 
     """
     specs = list(specs)
     jobs = [(i, s, settings, str(root)) for i, s in enumerate(specs)]
-    bar = progress(total=len(jobs), desc="runs") if progress is not None else None
+    bar = progress(total=len(jobs), desc="runs (method x task x seed)") if progress is not None else None
     out: dict[int, tuple[dict, list]] = {}
     if n_processes <= 1:
         for job in jobs:
             i, row, curve = _run_one_star(job)
             out[i] = (row, curve)
             if bar is not None:
+                show_item(bar, _item(specs[i]))
                 bar.update(1)
     else:
         from hpo_kit.parallel import process_pool
@@ -404,6 +410,7 @@ def run_all(specs: Sequence[RunSpec], settings: ExperimentSettings, root: str | 
                 i, row, curve = future.result()
                 out[i] = (row, curve)
                 if bar is not None:
+                    show_item(bar, _item(specs[i]))
                     bar.update(1)
     if bar is not None:
         bar.close()

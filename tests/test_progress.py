@@ -1,0 +1,30 @@
+"""Progress bars name what they run (issue 25): the item shown after the count, total and ETA."""
+import io
+
+from tqdm import tqdm
+
+from hpo_kit.progress import progress, show_item
+
+
+def test_a_bar_names_the_item_it_just_finished():
+    out = io.StringIO()
+    bar = tqdm(total=3, desc="runs (method x task x seed)", file=out, mininterval=0, ascii=True)
+    show_item(bar, "last: gp on xgb_wine, seed 2")
+    bar.update(1)
+    bar.close()
+    text = out.getvalue()
+    assert "gp on xgb_wine, seed 2" in text and "1/3" in text
+
+
+def test_show_item_ignores_what_is_not_a_bar():
+    show_item([1, 2, 3], "x")   # a caller's own wrapper returned a plain iterable
+    show_item(None, "x")
+
+
+def test_batch_bars_are_plain_text_on_stdout(monkeypatch, capsys):
+    monkeypatch.setenv("HPO_KIT_BATCH", "1")
+    bar = progress(total=2, desc="runs")
+    show_item(bar, "last: random on table_hpobench_car, seed 0")
+    bar.update(2)
+    bar.close()
+    assert "table_hpobench_car" in capsys.readouterr().out
