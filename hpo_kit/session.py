@@ -101,6 +101,7 @@ class RunSession:
         self.metrics: dict[str, Any] = {}
         self.claims: list[ClaimRow] = []
         self.figures: list[str] = []
+        self.figure_captions: dict[str, str] = {}
         self.data_source: str | None = None
         self.started = time.perf_counter()
         self.environment = environment_record()
@@ -155,13 +156,21 @@ class RunSession:
         sizes = data.sizes() if hasattr(data, "sizes") else None
         _show_markdown(f"**Data:** {self.data_source}" + (f" — sizes {sizes}" if sizes else ""))
 
-    def savefig(self, fig, name: str, dpi: int = 120) -> Path:
-        """Save ``fig`` as ``figures/<name>.png`` and ``.pdf`` in the run folder; returns the PNG path."""
+    def savefig(self, fig, name: str, dpi: int = 120, caption: str = "") -> Path:
+        """Save ``fig`` as ``figures/<name>.png`` and ``.pdf`` in the run folder; returns the PNG path.
+
+        ``caption``: what the figure shows and how to read it, one or two sentences; the report prints it
+        under the figure (results.json ``figure_captions``), else the figure's name.
+        """
+        if not isinstance(caption, str):
+            raise TypeError(f"caption must be a string, got {type(caption).__name__}")
         png = self.figures_dir / f"{name}.png"
         fig.savefig(png, dpi=dpi, bbox_inches="tight")
         fig.savefig(self.figures_dir / f"{name}.pdf", bbox_inches="tight")
         if png.name not in self.figures:
             self.figures.append(png.name)
+        if caption.strip():
+            self.figure_captions[png.name] = caption.strip()
         return png
 
     def add_claims(self, rows: ClaimRow | list[ClaimRow]) -> list[ClaimRow]:
@@ -187,6 +196,7 @@ class RunSession:
             "verdict_counts": verdict_counts(self.claims),
             "metrics": self.metrics,
             "figures": [f"figures/{f}" for f in self.figures],
+            "figure_captions": dict(self.figure_captions),
             "params": self.params,
             "environment": self.environment,
         }

@@ -105,6 +105,17 @@ def test_papermill_sees_the_same_parameters(notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_every_saved_figure_has_a_caption(notebook):
+    """The report prints each figure's caption under it (issue 25): every run.savefig passes one."""
+    import nbformat
+
+    nb = nbformat.read(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    calls = re.findall(r"run\.savefig\((.*?)\)\s*$", code, flags=re.S | re.M)
+    assert code.count("run.savefig(") == len(calls) and all("caption=" in c for c in calls), calls
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_claims_come_from_the_paper_package(notebook):
     """No verdict logic in notebook cells: the claims table is computed by hpo_kit/<paper>/claims.py."""
     import nbformat

@@ -54,7 +54,9 @@ def test_results_json_has_claims_metrics_figures_and_environment(notebook):
     run.use_data("synthetic test data")
     fig, ax = plt.subplots()
     ax.plot([1, 2])
-    run.savefig(fig, "curve")
+    run.savefig(fig, "curve", caption="Error after each step. ")
+    with pytest.raises(TypeError, match="caption must be a string"):
+        run.savefig(fig, "curve", caption=3)
     run.metrics["error"] = 0.25
     small = Claim(claim="error is small", paper="< 0.3", source="here", estimand="error", direction="less",
                   threshold=0.3)
@@ -64,6 +66,7 @@ def test_results_json_has_claims_metrics_figures_and_environment(notebook):
     assert results["claims"][0]["verdict"] == "holds" and results["metrics"] == {"error": 0.25}
     assert results["verdict_counts"] == {"holds": 1, "does not hold": 0, "inconclusive": 0, "not measured": 0}
     assert results["figures"] == ["figures/curve.png"]
+    assert results["figure_captions"] == {"curve.png": "Error after each step."}
     assert (run.dir / "figures" / "curve.pdf").exists()
     env = results["environment"]
     assert env["torch_threads"] == 1 and env["packages"]["torch"].startswith("2.13")
