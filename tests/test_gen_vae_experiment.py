@@ -167,3 +167,15 @@ def test_method_seeds_differ_between_tasks_of_one_seed():
              for o in (0, 1)}
     assert len(seeds) == 16 and all(0 <= x < 2**31 - 1 for x in seeds)
     assert method_seed("5971", "43", "test3", 2) == method_seed("5971", "43", "test3", 2)
+
+
+def test_repairs_only_arm_is_fixed_mode_with_one_candidate():
+    """Issue 24: the 16-candidate scoring rule is the kit's addition, so the repairs have an arm of their own."""
+    from hpo_kit.gen_vae.experiment import LABELS, METHODS, ExperimentConfig, make_method
+
+    assert "gen_vae_repairs" in METHODS and "repairs only" in LABELS["gen_vae_repairs"]
+    cfg = ExperimentConfig(gen_vae_candidates=16)
+    repairs, fixed = make_method("gen_vae_repairs", 16, 0, cfg), make_method("gen_vae_fixed", 16, 0, cfg)
+    assert repairs.cfg.mode == fixed.cfg.mode == "fixed"
+    assert repairs.cfg.n_candidates == 1 and fixed.cfg.n_candidates == 16
+    assert cfg.method_settings("gen_vae_repairs") != cfg.method_settings("gen_vae_fixed")
