@@ -90,6 +90,7 @@ from ConfigSpace import CategoricalHyperparameter, OrdinalHyperparameter  # noqa
 from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
+from hpo_kit.analysis import ranks  # noqa: E402
 from hpo_kit.trial import trial_seed  # noqa: E402
 
 SYNTHETIC_TASKS = ("branin", "hartmann6")
@@ -98,7 +99,7 @@ REFERENCE_SEARCHERS = ("optuna-tpe", "optuna-gp", "smac")
 GEN_VAE_SEARCHERS = ("gen-vae-faithful", "gen-vae-fixed")
 ALL_SEARCHERS = KIT_SEARCHERS + REFERENCE_SEARCHERS + GEN_VAE_SEARCHERS
 DEFAULT_BUDGETS = (10, 25, 50)
-ROUND_DECIMALS = 8  # HPO-B rounds regrets to 8 decimals before ranking
+ROUND_DECIMALS = ranks.ROUND_DECIMALS  # HPO-B rounds regrets to 8 decimals before ranking
 
 
 def table_tasks() -> tuple[str, ...]:
@@ -339,53 +340,8 @@ def _task_cached(name: str) -> Task:
 
 
 # ------------------------------------------------------------------------------------- statistics
-def block_ranks(regrets: np.ndarray) -> np.ndarray:
-    """Ranks (1 = best) per row of ``regrets`` (blocks x methods), after rounding to 8 decimals; ties share."""
-    return np.apply_along_axis(sps.rankdata, 1, np.round(np.asarray(regrets, dtype=float), ROUND_DECIMALS))
-
-
-def holm(pvalues: list[float], alpha: float) -> list[bool]:
-    """Holm's step-down: which hypotheses are rejected at family-wise level ``alpha``."""
-    order = np.argsort(pvalues, kind="stable")
-    reject = [False] * len(pvalues)
-    for step, i in enumerate(order):
-        if pvalues[i] > alpha / (len(pvalues) - step):
-            break
-        reject[i] = True
-    return reject
-
-
-def nemenyi_cd(k: int, n_blocks: int, alpha: float) -> float:
-    """Nemenyi's critical difference of average ranks (Demsar 2006), for reference."""
-    q = sps.studentized_range.ppf(1 - alpha, k, np.inf) / math.sqrt(2)
-    return float(q * math.sqrt(k * (k + 1) / (6.0 * n_blocks)))
-
-
-def rank_analysis(regrets: np.ndarray, methods: list[str], alpha: float = 0.05) -> dict[str, Any]:
-    """HPO-B's procedure on ``regrets`` (blocks x methods): see the module docstring."""
-    regrets = np.asarray(regrets, dtype=float)
-    if regrets.ndim != 2 or regrets.shape[1] != len(methods) or len(methods) < 3 or regrets.shape[0] < 2:
-        raise ValueError(f"regrets must be (blocks >= 2, {len(methods)} methods >= 3), got {regrets.shape}")
-    ranks = block_ranks(regrets)
-    out: dict[str, Any] = {"avg_rank": dict(zip(methods, ranks.mean(axis=0).tolist())), "n_blocks": len(ranks),
-                           "pairs": [], "nemenyi_cd": nemenyi_cd(len(methods), len(ranks), alpha)}
-    if np.all(ranks == ranks[:, :1]):  # every block a complete tie: nothing to test
-        out["friedman_stat"], out["friedman_p"] = 0.0, 1.0
-        return out
-    result = sps.friedmanchisquare(*ranks.T)
-    out["friedman_stat"], out["friedman_p"] = float(result.statistic), float(result.pvalue)
-    if out["friedman_p"] >= alpha:
-        return out  # the gate: no pairwise tests when Friedman does not reject
-    pairs, pvalues = [], []
-    for i in range(len(methods)):
-        for j in range(i + 1, len(methods)):
-            d = ranks[:, i] - ranks[:, j]
-            p = float(sps.wilcoxon(ranks[:, i], ranks[:, j], zero_method="pratt").pvalue) if np.any(d != 0) else 1.0
-            pairs.append((methods[i], methods[j]))
-            pvalues.append(p)
-    for (a, b), p, rejected in zip(pairs, pvalues, holm(pvalues, alpha)):
-        out["pairs"].append({"a": a, "b": b, "p": p, "significant": rejected})
-    return out
+# HPO-B's average-rank procedure lives in hpo_kit.analysis.ranks (notebook 05 uses the same code)
+block_ranks, holm, nemenyi_cd, rank_analysis = ranks.block_ranks, ranks.holm_reject, ranks.nemenyi_cd, ranks.rank_analysis
 
 
 # ------------------------------------------------------------------------------------------ report
@@ -422,7 +378,7 @@ def report(results: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], tasks:
         else:
             lines.append(f"  pairwise Wilcoxon signed-rank on block ranks, Holm at alpha = {alpha} (* = different):")
             for pair in a["pairs"]:
-                mark = "*" if pair["significant"] else " "
+                mark = "*" if pair["different"] else " "
                 ra, rb = a["avg_rank"][pair["a"]], a["avg_rank"][pair["b"]]
                 better = "tie" if ra == rb else (pair["a"] if ra < rb else pair["b"])
                 lines.append(f"   {mark} {pair['a']:>{w}} vs {pair['b']:<{w}} p = {pair['p']:.3g}  (lower rank: {better})")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -179,3 +180,19 @@ def test_repairs_only_arm_is_fixed_mode_with_one_candidate():
     assert repairs.cfg.mode == fixed.cfg.mode == "fixed"
     assert repairs.cfg.n_candidates == 1 and fixed.cfg.n_candidates == 16
     assert cfg.method_settings("gen_vae_repairs") != cfg.method_settings("gen_vae_fixed")
+
+
+def test_notebook_05_ranks_follow_hpo_bs_procedure_on_a_hand_worked_table():
+    """Issue 24: regrets rounded to 8 decimals before ranking (1e-10 is a tie), Friedman before any pair.
+    Hand-worked: ranks [1,2,3], [2,1,3], [1,3,2], [1.5,1.5,3] -> averages 1.375, 1.875, 2.75; Friedman
+    chi2 = 3.875 / 0.9375 (tie-corrected), p = 0.127 >= 0.05, so no pairwise test is run."""
+    from hpo_kit.gen_vae import analysis
+
+    hand = [[0.1, 0.2, 0.3], [0.2, 0.1, 0.3], [0.1, 0.3, 0.2], [0.1, 0.1 + 1e-10, 0.5]]
+    rows = [{"method": m, "space": "s", "dataset": f"d{b}", "seed": "test0", "trial": 5, "regret": v}
+            for b, values in enumerate(hand) for m, v in zip("ABC", values)]
+    st = analysis.cd_statistics(pd.DataFrame(rows), 5)
+    assert st["avg_rank"] == pytest.approx({"A": 1.375, "B": 1.875, "C": 2.75})
+    assert st["friedman_p"] == pytest.approx(math.exp(-(3.875 / 0.9375) / 2)) and st["pairs"] == []
+    ranks = analysis.with_ranks(pd.DataFrame(rows))
+    assert ranks[ranks.dataset == "d3"].set_index("method")["rank"].to_dict() == {"A": 1.5, "B": 1.5, "C": 3.0}

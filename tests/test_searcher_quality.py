@@ -43,7 +43,7 @@ def test_friedman_gate_opens_and_holm_corrects():
     a = sq.rank_analysis(regrets, ["A", "B", "C"])
     assert a["friedman_stat"] == pytest.approx(20.0)
     assert a["friedman_p"] == pytest.approx(math.exp(-10.0))
-    assert [(p["a"], p["b"], p["significant"]) for p in a["pairs"]] == [("A", "B", True), ("A", "C", True),
+    assert [(p["a"], p["b"], p["different"]) for p in a["pairs"]] == [("A", "B", True), ("A", "C", True),
                                                                         ("B", "C", True)]
     # Holm by hand: sorted p 0.01 <= 0.05/3 rejects; 0.03 > 0.05/2 stops (0.04 is then kept too)
     assert sq.holm([0.01, 0.04, 0.03], 0.05) == [True, False, False]

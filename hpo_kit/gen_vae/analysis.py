@@ -5,10 +5,12 @@ Normalised regret = 1 - incumbent (HPO-B's incumbents are normalised to the task
 best configuration has regret 0). Ranks are taken among the methods within each (dataset, seed)
 run at each trial (ties share their mean rank), as HPO-B's rank plots do.
 
-Critical-difference diagrams (Demsar 2006's layout): methods on an axis of average rank over the
-(dataset, seed) blocks at one trial; Friedman's test over all methods, and pairwise Wilcoxon
-signed-rank tests with Holm's correction; methods joined by a bar are not significantly different.
-Written here with scipy and matplotlib (no third-party CD code).
+Ranks and critical differences follow HPO-B's published procedure, the kit's one implementation
+(:mod:`hpo_kit.analysis.ranks`): regrets rounded to 8 decimals and ranked within each (dataset, seed)
+block, average ranks over blocks; Friedman's test first, and only if it rejects, pairwise Wilcoxon
+signed-rank tests on the per-block ranks with Holm's correction. The diagrams use Demsar (2006)'s layout:
+methods on an axis of average rank, a bar joining methods that are not significantly different.
+Drawn here with matplotlib (no third-party CD code).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from hpo_kit.stats import holm
+from hpo_kit.analysis.ranks import ROUND_DECIMALS, block_ranks, rank_analysis
 
 TABLE_TRIALS = (5, 10, 25, 50, 100)
 LOG_FLOOR = 1e-4  # regret 0 (the task's best found) is drawn at this value on the log axis
@@ -52,7 +54,8 @@ def common_runs(frame: pd.DataFrame) -> pd.DataFrame:
 def with_ranks(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (complete blocks) with ``rank``: 1 = lowest regret in its (space, dataset, seed, trial)."""
     f = common_runs(frame).copy()
-    f["rank"] = f.groupby(["space", "dataset", "seed", "trial"]).regret.rank(method="average")
+    rounded = f.regret.round(ROUND_DECIMALS)  # as HPO-B ranks: float noise is a tie
+    f["rank"] = rounded.groupby([f.space, f.dataset, f.seed, f.trial]).rank(method="average")
     return f
 
 
@@ -84,28 +87,21 @@ def regret_table(frame: pd.DataFrame, trials: Sequence[int] = TABLE_TRIALS) -> p
 
 # ------------------------------------------------------------------------------ critical differences
 def cd_statistics(frame: pd.DataFrame, trial: int, alpha: float = 0.05) -> dict:
-    """Average ranks, Friedman's test and Holm-corrected pairwise Wilcoxon tests at ``trial``."""
-    f = with_ranks(frame[frame.trial == trial])
+    """Average ranks, Friedman's test and (if it rejects) Holm-corrected pairwise Wilcoxon tests at
+    ``trial``, by HPO-B's procedure (:func:`hpo_kit.analysis.ranks.rank_analysis`) over the (dataset, seed)
+    blocks every method completed. Fewer than three methods or two blocks: average ranks only."""
+    f = common_runs(frame[frame.trial == trial])
     methods = sorted(f.method.unique())
-    wide = f.pivot_table(index=["space", "dataset", "seed"], columns="method", values="regret")[methods].dropna()
-    ranks = f.groupby("method")["rank"].mean().reindex(methods)
-    out = {"trial": trial, "methods": methods, "avg_rank": ranks.to_dict(), "n_blocks": len(wide),
-           "friedman_p": math.nan, "pairs": []}
+    wide = f.pivot_table(index=["space", "dataset", "seed"], columns="method", values="regret")
+    wide = wide.reindex(columns=methods).dropna()
+    out = {"trial": trial, "methods": methods, "n_blocks": len(wide), "friedman_p": math.nan, "pairs": []}
     if len(methods) >= 3 and len(wide) >= 2:
-        try:
-            out["friedman_p"] = float(sps.friedmanchisquare(*[wide[m].to_numpy() for m in methods]).pvalue)
-        except ValueError:  # all blocks tied
-            out["friedman_p"] = 1.0
-    pairs, pvals = [], []
-    for i, a in enumerate(methods):
-        for b in methods[i + 1:]:
-            d = wide[a].to_numpy() - wide[b].to_numpy()
-            p = float(sps.wilcoxon(d, zero_method="zsplit").pvalue) if len(d) >= 2 and np.any(d != 0) else 1.0
-            pairs.append((a, b))
-            pvals.append(p)
-    adj = holm(pvals) if pvals else np.array([])
-    out["pairs"] = [{"a": a, "b": b, "p": p, "p_holm": float(q), "different": bool(q < alpha)}
-                    for (a, b), p, q in zip(pairs, pvals, adj)]
+        result = rank_analysis(wide.to_numpy(float), methods, alpha)
+        out.update(avg_rank=result["avg_rank"], friedman_p=result["friedman_p"], pairs=result["pairs"],
+                   friedman_stat=result["friedman_stat"], nemenyi_cd=result["nemenyi_cd"])
+    else:
+        ranks = block_ranks(wide.to_numpy(float)).mean(axis=0) if len(wide) else [math.nan] * len(methods)
+        out["avg_rank"] = dict(zip(methods, map(float, ranks)))
     return out
 
 
