@@ -26,3 +26,23 @@ def test_each_contradiction_is_named(changes, words):
     text = "\n".join(rules.check_notebook(NB, values))
     for word in words:
         assert word in text, text
+
+
+def test_search_space_is_a_parameter_checked_against_the_data():
+    from hpo_kit.gen_vae import parameters
+
+    base = {"methods": ["random", "gen_vae_faithful"], "data": "kit"}
+    assert not [p for p in parameters.check({**base, "search_space": "5971"}) if "search_space" in p]
+    assert any("hold space 5971 only" in p for p in parameters.check({**base, "search_space": "5906"}))
+    assert any("search-space id" in p for p in parameters.check({**base, "search_space": "xgb"}))
+    assert not [p for p in parameters.check({**base, "data": "hpob", "search_space": "5906"}) if "search_space" in p]
+
+
+def test_reference_rows_need_space_5971():
+    import pandas as pd
+
+    from hpo_kit.gen_vae.claims import reference_claims
+
+    frame = pd.DataFrame({"method": ["random"], "dataset": ["d"], "seed": ["test0"], "trial": [100], "regret": [0.1]})
+    rows = reference_claims(frame, 100, "hpob", "continuous", space="5906")
+    assert all(r.verdict == "not measured" and "space 5971 only" in r.reason for r in rows)

@@ -21,6 +21,12 @@ def check(values: dict) -> list[str]:
         problems.append("profile = 'paper' with data = 'fixture': the fixture is synthetic test data; the paper "
                         "profile runs on HPO-B's data or the kit's meta-dataset (data = auto, hpob or kit)")
     data = values.get("data", "auto")
+    space = str(values.get("search_space", "5971"))
+    if not space.isdigit():
+        problems.append(f"search_space = {space!r} must be an HPO-B search-space id (digits, e.g. '5971')")
+    elif data in ("kit", "fixture") and space != "5971":
+        problems.append(f"search_space = {space!r} with data = {data!r}: the kit's meta-dataset and the fixture hold "
+                        "space 5971 only; use search_space = '5971', or data = 'hpob' with HPO-B's files")
     problems += rules.existing_path(values, "hpob_dir", used=data in ("auto", "hpob"),
                                     unused_because=f"with data = {data!r} (only data = 'hpob' or 'auto' read HPO-B's files)",
                                     empty_means="HPO_KIT_HPOB, the kit's data folder or the current folder")
