@@ -114,7 +114,7 @@ def write_record(table: pd.DataFrame, store: Path, n_selected: int) -> None:
              "(one JSON line per replicate; `make calibration` adds to them and resumes). Each row runs the",
              "notebook's own experiment and claim code with the compared factor removed; a false rate is within",
              "the bar when its one-sided upper 95 % Clopper-Pearson bound is at most alpha + 2.5 points.",
-             "\"n/a\" marks a does-not-hold rate that is a correct verdict for that case. \"code\" is the digest",
+             "\"n/a\" marks a rate of a verdict that is correct for that case (not a false one). \"code\" is the digest",
              "of the kit's code the row was measured with (`hpo_kit.null_checks.code_digest`); a row marked",
              "\"older code\" was measured before the last change to the code it depends on.", "",
              f"{int((table.status == 'within').sum())} of {len(table)} measured cases within the bar, "
@@ -127,7 +127,7 @@ def write_record(table: pd.DataFrame, store: Path, n_selected: int) -> None:
     for r in table.itertuples():
         dnh = f"{r.does_not_hold:.1%} ({r.does_not_hold_upper95:.1%})" + ("" if r.does_not_hold_counted else " n/a")
         lines.append(f"| {r.notebook[:2]} | {r.claim} | {r.design} | {r.replicates} | "
-                     f"{r.false_holds:.1%} ({r.false_holds_upper95:.1%}) | {dnh} | "
+                     f"{r.false_holds:.1%} ({r.false_holds_upper95:.1%}){'' if r.holds_counted else ' n/a'} | {dnh} | "
                      f"{STATUS_TEXT[r.status].format(n=r.replicates, N=r.planned_replicates)} | `{r.code}`{'' if r.current_code else ' (older code)'} |")
     (store / "TABLE.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {store / 'TABLE.md'} and {store / 'table.csv'}")

@@ -150,6 +150,7 @@ class NullResult:
                 "false_holds": self.rate(HOLDS), "false_holds_upper95": self.bound(HOLDS),
                 "does_not_hold": self.rate(FAILS), "does_not_hold_upper95": self.bound(FAILS),
                 "does_not_hold_counted": FAILS in self.case.false_verdicts,
+                "holds_counted": HOLDS in self.case.false_verdicts,
                 "inconclusive": self.rate(INCONCLUSIVE), "not_measured": self.rate(UNMEASURED),
                 "bar": self.limit, "within_bar": self.within_bar, "status": self.status,
                 "planned_replicates": self.case.n_replicates, "slow": self.case.slow, "note": self.case.note}
