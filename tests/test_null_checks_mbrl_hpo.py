@@ -22,7 +22,7 @@ CASES = nc.cases()
 
 def test_every_comparative_claim_has_a_case_at_both_designs():
     claims = {c.claim for c in CASES}
-    assert len(claims) == 10
+    assert len(claims) == 11  # the ten of (a)-(e) and the headline (f)
     for claim in claims:
         assert {c.design for c in CASES if c.claim == claim} == {"workshop", "paper"}
     assert all(c.false_verdicts in ((HOLDS,), (FAILS,), (HOLDS, FAILS)) for c in CASES)
@@ -38,6 +38,7 @@ def test_designs_are_read_from_the_parameter_files():
     w = nc.design("workshop")
     assert (w.n_tasks, w.n_seeds, w.settings.n_episodes, w.shared) == (3, 3, 16, 4)
     assert "default" not in w.baselines and len(w.baselines) == 6
+    assert (w.n_headline_tasks, d.n_headline_tasks) == (3 + 15, 15 + 15)  # tasks + suite_tasks (all 15 tables)
 
 
 def test_stand_in_is_the_papers_space_with_small_validation_sets():

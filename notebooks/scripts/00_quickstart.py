@@ -102,7 +102,8 @@ fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.plot(range(1, epochs + 1), default_curve, marker="o")
 ax.set(xlabel="epoch", ylabel="validation error", title="default CNN: learning curve")
 ax.grid(alpha=0.3)
-run.savefig(fig, "learning_curve")
+run.savefig(fig, "learning_curve",
+            caption="Validation error of the default CNN after each epoch: the learning curve behind the claim that training longer lowers it.")
 plt.show()
 
 # %% [markdown]
@@ -143,7 +144,8 @@ ax.set(xscale="log", xlabel="learning rate", ylabel=f"validation error after {ep
        title="random search")
 ax.legend()
 ax.grid(alpha=0.3)
-run.savefig(fig, "random_search")
+run.savefig(fig, "random_search",
+            caption="Validation error of each random configuration against its learning rate (log scale); the star is the default configuration.")
 plt.show()
 run.metrics.update(default_val_error=default_curve[-1], best_random_val_error=best_loss,
                    best_random_config=search.best_config, n_random=len(results),

@@ -214,7 +214,8 @@ ax.set(xlabel="wall-clock seconds", ylabel="best validation accuracy so far",
        title=f"Best accuracy vs time (mean ± s.e. over {n_seeds} seed(s), {profile} profile)")
 ax.legend(loc="lower right")
 ax.grid(alpha=0.3)
-run.savefig(fig, "best_vs_time")
+run.savefig(fig, "best_vs_time",
+            caption="Best validation accuracy found so far against wall-clock seconds, per method (mean and standard error over seeds).")
 plt.show()
 
 # %%
@@ -297,7 +298,8 @@ if not pairs.empty:
            color=["tab:red" if p == "fc -> fc" else "tab:blue" for p in pairs.pair])
     ax.axhline(0, color="black", lw=0.8)
     ax.set(ylabel="mean reward (accuracy gain)", title="Reward of consecutive layer-type pairs (all methods, all slots)")
-    run.savefig(fig, "layer_pairs")
+    run.savefig(fig, "layer_pairs",
+            caption="Mean reward of each pair of consecutive layer types, over all methods and slots (n: how often the pair occurred).")
     plt.show()
 
 # %% [markdown]
@@ -336,7 +338,8 @@ if PRIMARY is not None:
     ax.set(xlabel="attention weight of the newest slot", ylabel="reward of that step (-1: invalid)",
            title=f"{METHODS[PRIMARY]}: critic attention vs reward")
     ax.grid(alpha=0.3)
-    run.savefig(fig, "attention_vs_reward")
+    run.savefig(fig, "attention_vs_reward",
+            caption="The critic's attention weight on the newest layer against that step's reward, coloured by slot (the claim is decided clustered by seed).")
     plt.show()
 
 # %% [markdown]

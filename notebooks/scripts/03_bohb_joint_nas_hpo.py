@@ -179,7 +179,8 @@ sns.lineplot(data=anytime, x="epochs", y="best_val_error", hue="method", units="
 ax.set(xlabel="epochs trained so far (all workers)", ylabel=f"best validation error after {max_budget} epochs",
        title="Incumbent against budget spent (one line per seed)")
 ax.grid(alpha=0.3)
-run.savefig(fig, "anytime")
+run.savefig(fig, "anytime",
+            caption="Best validation error at the largest budget against the epochs trained so far, one line per method and seed.")
 plt.show()
 
 # %% [markdown]
@@ -227,7 +228,8 @@ plot_rank_correlation(rho_sample, counts=configs_per_budget(sample), ax=axes[1],
 for ax in axes:
     ax.set(xlabel="budget (epochs)", ylabel="budget (epochs)")
 fig.tight_layout()
-run.savefig(fig, "rank_correlation")
+run.savefig(fig, "rank_correlation",
+            caption="Spearman rank correlation of the losses between pairs of budgets, on the random sample (decided) and on BOHB's survivors (shown only).")
 plt.show()
 summary = {view: neighbour_and_far(table) for view, table in
            [("(a) BOHB survivors", rho_survivors), ("(b) random sample", rho_sample)]}
@@ -241,7 +243,8 @@ sns.lineplot(data=sample, x="budget", y="loss", units="config_id", estimator=Non
 ax.set(xscale="log", xticks=budgets, xticklabels=[str(b) for b in budgets], xlabel="budget (epochs)",
        ylabel="validation error", title="Random configurations across budgets")
 ax.grid(alpha=0.3)
-run.savefig(fig, "sample_curves")
+run.savefig(fig, "sample_curves",
+            caption="Validation error of each random configuration at every budget, one line per configuration: how the ranking changes between budgets.")
 plt.show()
 
 # %% [markdown]
@@ -266,7 +269,8 @@ fitted = fit_fanova_per_budget(sample, space, min_configs=min(10, n_random_sampl
 importance = importance_table(fitted, pairs=top_pairs, pair_candidates=6)
 singles = importance[importance["order"] == 1]
 fig = plot_importance_per_budget(importance, top=len(space), title="Individual importance per budget (random sample)")
-run.savefig(fig, "importance_per_budget")
+run.savefig(fig, "importance_per_budget",
+            caption="Individual importance of each hyperparameter per budget on the random sample; the claim reads the order of importances, not their size.")
 plt.show()
 singles.pivot(index="term", columns="budget", values="importance").sort_values(budgets[-1], ascending=False).round(3)
 
@@ -285,7 +289,8 @@ display(Markdown(f"Change of individual importance from {refits.budget_from} to 
 display(refits.table().round(3).head(8))
 top_names = list(singles.groupby("term")["importance"].max().sort_values(ascending=False).index[:6])
 fig = plot_marginal_curves(marginal_curves(fitted, top_names), title="Marginal predicted validation error per budget")
-run.savefig(fig, "marginal_curves")
+run.savefig(fig, "marginal_curves",
+            caption="Marginal predicted validation error of the most important hyperparameters, one curve per budget.")
 plt.show()
 
 # %% [markdown]
@@ -311,7 +316,8 @@ sns.pointplot(data=compared, x="method", y="test_error", errorbar="se", linestyl
 sns.stripplot(data=compared, x="method", y="test_error", color="0.5", size=4, ax=ax)
 ax.set(xlabel="", ylabel="test error of the incumbent", title=f"Final test error (mean ± s.e., {len(SEEDS)} seeds)")
 ax.grid(alpha=0.3, axis="y")
-run.savefig(fig, "joint_vs_separate")
+run.savefig(fig, "joint_vs_separate",
+            caption="Final test error of each method's incumbent: mean and standard error over seeds, dots for single seeds (joint search against the separate searches).")
 plt.show()
 best = separate[SEEDS[0]].best_config
 print("separate search, seed", SEEDS[0], "->", {k: (round(v, 4) if isinstance(v, float) else v) for k, v in best.items()})

@@ -176,7 +176,8 @@ axes[1].set(xscale="log", xlabel="epoch r (the rungs)", ylabel="Spearman rank co
             title=f"ranking after r epochs vs after {max_resource}", ylim=(0, 1.02))
 for ax in axes:
     ax.grid(True, alpha=0.3)
-run.savefig(fig, "benchmark")
+run.savefig(fig, "benchmark",
+            caption="The tabulated benchmark: learning curves of 40 random rows (left) and the rank correlation between the ranking after r epochs and the final one (right).")
 plt.show()
 run.metrics["rank_correlation_with_final"] = dict(zip(map(str, levels), map(float, rho)))
 
@@ -320,7 +321,8 @@ for i, w in enumerate(n_workers):
             for t in targets:
                 ax.axhline(t, color="k", lw=0.6, ls=":")
 axes[0, 1].legend(fontsize=8, loc="upper right")
-run.savefig(fig, "incumbent_over_time")
+run.savefig(fig, "incumbent_over_time",
+            caption="Best validation error (left) and the incumbent's test error (right) against simulated time, per method and number of workers (mean and standard error over seeds).")
 plt.show()
 
 # %% [markdown]
@@ -351,7 +353,8 @@ axes[2].legend(title="epochs", fontsize=7)
 for ax in axes[:2]:
     ax.grid(True, alpha=0.3)
 axes[0].legend(fontsize=7, loc="lower left")
-run.savefig(fig, "utilisation_and_epochs")
+run.savefig(fig, "utilisation_and_epochs",
+            caption="Per method: the fraction of busy workers over simulated time (left), epochs trained so far (middle) and epochs by the resource level each run ended at (right).")
 plt.show()
 utilisation = pd.DataFrame({
     "mean utilisation": {m: np.mean([curves.mean_utilisation(r, w0, horizon_s) for r in logs[(m, w0)]]) for m in methods},
