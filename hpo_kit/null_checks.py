@@ -254,28 +254,34 @@ class VerdictStore:
                        "false_verdicts": list(case.false_verdicts), "code": code_digest(package_of(case))}
         self.stale: Path | None = None
 
-    def load(self, move_stale: bool = True) -> dict[int, str]:
-        """The verdicts already measured under these settings (replicate index -> verdict)."""
+    def read(self) -> tuple[dict, dict[int, str]]:
+        """The shard's header and verdicts as written, whatever code wrote them (empty if there is none).
+        A line cut short by an interrupted write is dropped: that replicate runs again."""
         if not self.path.exists():
-            return {}
+            return {}, {}
         lines = self.path.read_text().splitlines()
         try:
             header = json.loads(lines[0]) if lines else {}
         except json.JSONDecodeError:
             header = {}
-        if header != self.header:
-            if move_stale:
-                self.stale = self.path.with_suffix(".jsonl.stale")
-                self.path.replace(self.stale)
-            return {}
         found: dict[int, str] = {}
         for line in lines[1:]:
-            try:   # a line cut short by an interrupted write is dropped: that replicate runs again
+            try:
                 item = json.loads(line)
                 found[int(item["r"])] = str(item["verdict"])
             except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                 continue
-        return found
+        return header, found
+
+    def load(self, move_stale: bool = True) -> dict[int, str]:
+        """The verdicts already measured under these settings (replicate index -> verdict)."""
+        header, found = self.read()
+        if header == self.header:
+            return found
+        if header and move_stale:
+            self.stale = self.path.with_suffix(".jsonl.stale")
+            self.path.replace(self.stale)
+        return {}
 
     def append(self, r: int, verdict: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -317,25 +323,13 @@ def stored_result(case: NullCase, store: str | Path, any_code: bool = False) -> 
     measured under; runs nothing. By default only a shard of the current code counts; ``any_code=True``
     reads one from other code too (a record says which code measured it)."""
     shard = VerdictStore(store, case)
-    done = shard.load(move_stale=False)
-    code = shard.header["code"]
-    if not done and any_code and shard.path.exists():
-        lines = shard.path.read_text().splitlines()
-        try:
-            header = json.loads(lines[0])
-        except (IndexError, json.JSONDecodeError):
-            header = {}
-        if {k: v for k, v in header.items() if k != "code"} == {k: v for k, v in shard.header.items() if k != "code"}:
-            code = str(header.get("code", ""))
-            for line in lines[1:]:
-                try:
-                    item = json.loads(line)
-                    done[int(item["r"])] = str(item["verdict"])
-                except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                    continue
+    header, done = shard.read()
+    same_case = {k: v for k, v in header.items() if k != "code"} == {k: v for k, v in shard.header.items() if k != "code"}
+    if not same_case or (header.get("code") != shard.header["code"] and not any_code):
+        done = {}
     result = NullResult(case)
     result.verdicts = [done[r] for r in sorted(done)]
-    return result, code
+    return result, str(header.get("code", shard.header["code"]))
 
 
 def all_cases(packages: Sequence[str] = PACKAGES) -> list[NullCase]:
