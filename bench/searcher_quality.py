@@ -9,8 +9,11 @@ name               what
 ``random``         kit: :class:`~hpo_kit.searchers.random_search.RandomSearcher`
 ``kit-gp``         kit: GP-EI, :class:`~hpo_kit.searchers.gp_searcher.GPSearcher` with the refit schedule
                    before the repair (``GPSearcherConfig()``: every 10 observations), kept as the before
-``kit-gp-fixed``   kit: GP-EI with :func:`~hpo_kit.searchers.gp_searcher.gp_ei_config` (hyperparameters
-                   refitted at every observation below 100): the repair, GP-EI's default since 7 December 2026
+``kit-gp-fixed``   kit: GP-EI with :func:`~hpo_kit.searchers.gp_searcher.gp_ei_config`, GP-EI's default:
+                   hyperparameters refitted at every observation below 100, fitted by MAP under weak
+                   priors, categoricals one-hot (the second repair, 7 December 2026)
+``kit-gp-refits``  optional: GP-EI after the first repair only (refits at every observation below 100;
+                   maximum likelihood, categoricals as ordered indices), kept as the second repair's before
 ``kit-tpe``        kit: :class:`~hpo_kit.searchers.optuna_searcher.OptunaSearcher` (Optuna's TPE
                    behind the kit's encoding; compared with ``optuna-tpe`` it checks the wrapper)
 ``kit-cmaes``      kit: OptunaSearcher with Optuna's CMA-ES (categoricals: its random sampler)
@@ -95,9 +98,10 @@ from hpo_kit.trial import trial_seed  # noqa: E402
 
 SYNTHETIC_TASKS = ("branin", "hartmann6")
 KIT_SEARCHERS = ("random", "kit-gp", "kit-gp-fixed", "kit-tpe", "kit-cmaes", "kit-kde")
+OPTIONAL_KIT_SEARCHERS = ("kit-gp-refits",)
 REFERENCE_SEARCHERS = ("optuna-tpe", "optuna-gp", "smac")
 GEN_VAE_SEARCHERS = ("gen-vae-faithful", "gen-vae-fixed")
-ALL_SEARCHERS = KIT_SEARCHERS + REFERENCE_SEARCHERS + GEN_VAE_SEARCHERS
+ALL_SEARCHERS = KIT_SEARCHERS + OPTIONAL_KIT_SEARCHERS + REFERENCE_SEARCHERS + GEN_VAE_SEARCHERS
 DEFAULT_BUDGETS = (10, 25, 50)
 ROUND_DECIMALS = ranks.ROUND_DECIMALS  # HPO-B rounds regrets to 8 decimals before ranking
 
@@ -272,6 +276,11 @@ def make_searcher(name: str, space, seed: int, n_evals: int):
         from hpo_kit.searchers.gp_searcher import GPSearcher, gp_ei_config
 
         return KitAdapter(GPSearcher(space, seed, config=gp_ei_config()))
+    if name == "kit-gp-refits":
+        from hpo_kit.searchers.gp_searcher import GPSearcher, gp_ei_config
+
+        return KitAdapter(GPSearcher(space, seed, config=gp_ei_config(hyperparameter_prior="none",
+                                                                      categorical_inputs="index")))
     if name in ("kit-tpe", "kit-cmaes"):
         from hpo_kit.searchers.optuna_searcher import OptunaSearcher
 

@@ -100,9 +100,14 @@ def make_searcher(kind: str, space: ConfigurationSpace, seed: int, max_resource:
         return KDESearcher(space, seed, config=_searcher_config(KDEConfig, config), candidates=candidates,
                            on_exhausted=on_exhausted)
     if kind in ("gp", "gp-multi-fidelity"):
-        from hpo_kit.searchers.gp_searcher import GPMultiFidelitySearcher, GPSearcher, GPSearcherConfig
+        from hpo_kit.searchers.gp_searcher import GPMultiFidelitySearcher, GPSearcher, GPSearcherConfig, gp_ei_config
 
         cls = GPSearcher if kind == "gp" else GPMultiFidelitySearcher
+        if kind == "gp" and isinstance(config, dict):
+            # a dict names the fields that differ from GP-EI's own defaults (gp_ei_config), not from the
+            # bare GPSearcherConfig that A-BOHB's GP starts from
+            _searcher_config(GPSearcherConfig, config)  # unknown fields: the same TypeError as below
+            config = gp_ei_config(**config)
         return cls(space, seed, config=_searcher_config(GPSearcherConfig, config), max_resource=max_resource,
                    candidates=candidates, on_exhausted=on_exhausted)
     raise ValueError(f"searcher kind must be one of ['random', 'kde', 'gp', 'gp-multi-fidelity'], got {kind!r}")

@@ -107,8 +107,10 @@ def test_gp_ei_config_refits_at_every_observation_below_100():
     assert fitted_at["fixed"] == list(range(10, 16))
     with pytest.raises(ValueError, match="refit_every_below must be an integer >= 0"):
         GPSearcher(objective.space, 0, GPSearcherConfig(refit_every_below=-1))
-    with pytest.raises(ValueError, match="categorical_inputs must be 'index' or 'onehot'"):
+    with pytest.raises(ValueError, match=r"categorical_inputs must be one of \['index', 'onehot', 'hamming'\]"):
         GPSearcher(objective.space, 0, GPSearcherConfig(categorical_inputs="embedding"))
+    with pytest.raises(ValueError, match=r"hyperparameter_prior must be one of \['none', 'gamma'\]"):
+        GPSearcher(objective.space, 0, GPSearcherConfig(hyperparameter_prior="laplace"))
 
 
 def test_onehot_categoricals_are_unordered_inputs():

@@ -135,6 +135,11 @@ def test_make_scheduler_builds_the_documented_pairs():
     hb = make_scheduler("hyperband", space, 1, 27, n_iterations=2)
     assert isinstance(hb, SynchronousHyperband) and hb.n_iterations == 2
     assert isinstance(make_scheduler("random", space, 1, 27, max_trials=3), FIFOScheduler)
+    # a dict of GP fields overrides GP-EI's own defaults (gp_ei_config), A-BOHB's the bare config's
+    gp = make_scheduler("gp", space, 1, 27, searcher_config={"n_fantasies": 4}).searcher.config
+    assert (gp.n_fantasies, gp.hyperparameter_prior, gp.refit_every_below) == (4, "gamma", 100)
+    mf = make_scheduler("abohb-stopping", space, 1, 27, searcher_config={"n_fantasies": 4}).searcher.config
+    assert (mf.n_fantasies, mf.hyperparameter_prior, mf.refit_every_below) == (4, "none", 0)
 
 
 def test_bad_input_is_rejected_with_clear_errors(objective, tmp_path):

@@ -191,13 +191,22 @@ def summarise_trajectories(logs: Mapping[str, Sequence[pd.DataFrame]], grid: Seq
 
 def plot_trajectories(summary: pd.DataFrame, ax: Any, ylabel: str = "best validation error",
                       xlabel: str = "simulated wall-clock time (s)", log_x: bool = True, log_y: bool = False,
-                      styles: Mapping[str, Mapping[str, Any]] | None = None) -> Any:
-    """Mean ± one standard error per method (as produced by :func:`summarise_trajectories`)."""
+                      styles: Mapping[str, Mapping[str, Any]] | None = None,
+                      methods: Sequence[str] | None = None, bands: bool = True) -> Any:
+    """Mean ± one standard error per method (as produced by :func:`summarise_trajectories`).
+
+    ``methods``: only these (in this order; default all). ``bands=False`` draws the means only: more
+    than three or four overlapping bands blend into one colour, so a figure with many methods reads
+    better as small multiples of a few methods each, with bands, beside one panel of means.
+    """
     for method, part in summary.groupby("method", sort=False):
+        if methods is not None and method not in methods:
+            continue
         style = dict((styles or {}).get(method, {}))
         line = ax.plot(part["time"], part["mean"], label=method, **style)[0]
-        lo, hi = part["mean"] - part["se"].fillna(0.0), part["mean"] + part["se"].fillna(0.0)
-        ax.fill_between(part["time"], lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+        if bands:
+            lo, hi = part["mean"] - part["se"].fillna(0.0), part["mean"] + part["se"].fillna(0.0)
+            ax.fill_between(part["time"], lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     if log_x:
         ax.set_xscale("log")
     if log_y:

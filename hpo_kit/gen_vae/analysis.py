@@ -152,23 +152,46 @@ def plot_cd(stats: dict, ax=None, labels: Mapping[str, str] | None = None):
     return ax
 
 
-def plot_curves(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, level: float = 0.9):
-    """Two panels: mean normalised regret (log scale) and mean rank vs trials, with confidence bands."""
+def plot_curves(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, level: float = 0.9,
+                reference: str = "random"):
+    """Mean normalised regret (log scale) and mean rank vs trials.
+
+    Top row: every method's mean, without bands (seven overlapping bands merge into one block).
+    Below: one small panel per method, its mean regret with its confidence band, and ``reference``'s
+    mean (grey, dashed) in every panel for comparison.
+    """
     import matplotlib.pyplot as plt
 
     labels = labels or {}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    methods = list(dict.fromkeys(frame["method"]))
     reg = curve_summary(frame.assign(regret=np.maximum(frame.regret, LOG_FLOOR)), "regret", level)
     rnk = curve_summary(with_ranks(frame), "rank", level)
-    for ax, s, title in ((axes[0], reg, "normalised regret (log)"), (axes[1], rnk, "average rank")):
-        for m, part in s.groupby("method"):
-            line, = ax.plot(part.trial, part["mean"], label=labels.get(m, m))
-            ax.fill_between(part.trial, np.maximum(part["low"], LOG_FLOOR) if ax is axes[0] else part["low"],
-                            part["high"], alpha=0.12, color=line.get_color(), lw=0)
+    colors = {m: f"C{i}" for i, m in enumerate(methods)}
+    n_cols = 4
+    n_rows = -(-len(methods) // n_cols)
+    fig = plt.figure(figsize=(12, 4 + 2.4 * n_rows))
+    grid = fig.add_gridspec(1 + n_rows, n_cols, height_ratios=[1.7] + [1.0] * n_rows)
+    top = [fig.add_subplot(grid[0, :2]), fig.add_subplot(grid[0, 2:])]
+    for ax, s, title in ((top[0], reg, "normalised regret (log), mean"), (top[1], rnk, "average rank, mean")):
+        for m in methods:
+            part = s[s.method == m]
+            ax.plot(part.trial, part["mean"], label=labels.get(m, m), color=colors[m])
         ax.set_xlabel("trial")
-        ax.set_title(f"{title}, mean and {100 * level:.0f} % band over runs")
-    axes[0].set_yscale("log")
-    axes[1].legend(fontsize=8)
+        ax.set_title(title)
+    top[0].set_yscale("log")
+    top[0].legend(fontsize=7, loc="lower left")  # regret falls from the top left: that corner stays empty
+    ref = reg[reg.method == reference]
+    for i, m in enumerate(methods):
+        ax = fig.add_subplot(grid[1 + i // n_cols, i % n_cols], sharey=top[0])
+        part = reg[reg.method == m]
+        ax.plot(part.trial, part["mean"], color=colors[m])
+        ax.fill_between(part.trial, np.maximum(part["low"], LOG_FLOOR), part["high"], alpha=0.25, color=colors[m], lw=0)
+        if m != reference and len(ref):
+            ax.plot(ref.trial, ref["mean"], color="0.5", ls="--", lw=1)
+        ax.set_title(labels.get(m, m), fontsize=9)
+        ax.tick_params(labelsize=8)
+    fig.suptitle(f"small panels: mean regret with its {100 * level:.0f} % band over runs; dashed grey: "
+                 f"{labels.get(reference, reference)}", fontsize=9, y=0.995)
     fig.tight_layout()
     return fig
 

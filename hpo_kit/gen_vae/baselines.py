@@ -29,6 +29,7 @@ import numpy as np
 from hpo_kit.searchers.gp.acquisition import expected_improvement
 from hpo_kit.searchers.gp.kernels import Matern52
 from hpo_kit.searchers.gp.model import GPPosterior, fit_hyperparameters, one_blas_thread
+from hpo_kit.searchers.gp.priors import check_prior
 from hpo_kit.validation import check_int
 
 
@@ -64,14 +65,17 @@ class RandomSearch:
 
 
 class GPEI:
-    """GP-EI on [0, 1]^d with the kit's GP (maximising y = minimising -y)."""
+    """GP-EI on [0, 1]^d with the kit's GP (maximising y = minimising -y), hyperparameters by MAP (``prior``)."""
 
     def __init__(self, dim: int, seed: int = 0, n_random: int = 500, n_local_centres: int = 5,
-                 n_per_centre: int = 50, local_std: float = 0.05, n_restarts: int = 3):
+                 n_per_centre: int = 50, local_std: float = 0.05, n_restarts: int = 3, prior: str = "gamma"):
         self.dim = check_int("dim", dim, 1)
         self.rng = np.random.default_rng(check_int("seed", seed, 0))
         self.n_random, self.n_local_centres, self.n_per_centre = n_random, n_local_centres, n_per_centre
         self.local_std, self.n_restarts = local_std, n_restarts
+        # MAP under weak priors, as the engine's GP-EI (``gp_ei_config``): with 5-30 observations the
+        # likelihood alone often puts lengthscales on a bound (hpo_kit.searchers.gp.priors)
+        self.prior = check_prior(prior)
         self.kernel = Matern52(self.dim)
         self.theta: np.ndarray | None = None
 
@@ -84,7 +88,8 @@ class GPEI:
             # the first fit has restarts, later ones warm-start from the previous optimum
             self.theta = fit_hyperparameters(self.kernel, X, z, self.rng,
                                              n_restarts=self.n_restarts if self.theta is None else 1,
-                                             max_iter=100 if self.theta is None else 50, init=self.theta)
+                                             max_iter=100 if self.theta is None else 50, init=self.theta,
+                                             prior=self.prior)
             return GPPosterior(self.kernel, self.theta, X, z), mu, sd
 
     def candidates(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:

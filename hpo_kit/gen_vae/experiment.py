@@ -73,6 +73,8 @@ class ExperimentConfig:
                              "seed_offset": self.seed_offset, "method_seed": METHOD_SEEDING}
         if self.protocol == "continuous":
             s["hpob_final_entry"] = self.hpob_final_entry
+        if method == "gp_ei":
+            s["gp_hyperparameters"] = GP_EI_FIT
         if method.startswith("gen_vae"):
             s.update(steps=self.gen_vae_steps, batch=self.gen_vae_batch)
             if method == "gen_vae_fixed":
@@ -88,6 +90,9 @@ def seed_number(seed: str) -> int:
 
 #: how a run's method seed is derived (part of every run's resume key: runs seeded otherwise are not reused)
 METHOD_SEEDING = "per task: space, dataset, HPO-B seed, offset"
+#: how GP-EI fits its hyperparameters (part of its runs' resume key: runs by maximum likelihood, before
+#: 7 Dec 2026, are not reused; see hpo_kit.searchers.gp.priors)
+GP_EI_FIT = "MAP, gamma priors"
 
 
 def method_seed(space: str, dataset: str, seed: str, seed_offset: int = 0) -> int:

@@ -107,8 +107,9 @@ class ExperimentSettings:
     task_options: dict[str, Any] = field(default_factory=dict)  # further get_task options, for every task
     eta: int = 3                         # Hyperband / BOHB reduction factor
     # What the runs of these settings record and how HB/BOHB are budgeted (part of the digest: runs logged
-    # before issue 22 had the same total resource for HB/BOHB and no CPU clock, so they are not resumed).
-    protocol: str = "equal-evaluations, cpu-clock, task-run-seeds"
+    # before issue 22 had the same total resource for HB/BOHB and no CPU clock, so they are not resumed;
+    # runs before 7 Dec 2026 had the GP-EI baseline fitted by maximum likelihood, on ordered categoricals).
+    protocol: str = "equal-evaluations, cpu-clock, task-run-seeds, gp-ei-map-onehot"
 
     def digest(self) -> str:
         """A short digest of these settings: runs with other settings go to another folder, so changing a

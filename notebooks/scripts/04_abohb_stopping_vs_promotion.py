@@ -298,8 +298,10 @@ overview.round(4)
 # convention) every epoch a trial reports counts: a trial trained from 27 to 81 epochs also reports
 # epochs 28 to 80 (timed as equal shares of its job), and one of them may be better than epoch 81;
 # with `"rung"` only the result at the end of each job counts. The left panel and every claim use the
-# chosen convention. Mean ± one standard error over seeds. The right panel shows the test error of the
-# incumbent among rung-end results (only those carry a test error), chosen by validation error only.
+# chosen convention. Mean ± one standard error over seeds; the methods without a model (left) and with
+# one (middle) get a panel each, so that the bands stay apart. The right panel shows the means of the
+# test error of the incumbent among rung-end results (only those carry a test error), chosen by
+# validation error only.
 
 # %%
 grid = curves.time_grid(horizon_s, 200, start=horizon_s / 500)
@@ -308,21 +310,32 @@ for w in n_workers:
     by_method = {m: logs[(m, w)] for m in methods}
     summaries[w] = {"best_loss": curves.summarise_trajectories(by_method, grid, "best_loss", convention=incumbent_convention),
                     "test_error": curves.summarise_trajectories(by_method, grid, "test_error", convention="rung")}
-fig, axes = plt.subplots(len(n_workers), 2, figsize=(12, 4.2 * len(n_workers)), squeeze=False)
+# Seven bands on one axis blend into one colour: the validation error is split into two panels of a
+# few methods each (with bands), the test error shows the means only.
+PANELS = [("without a model", [m for m in methods if m in ("random", "hyperband", "asha-stopping", "asha-promotion")]),
+          ("with a model", [m for m in methods if m in ("bohb", "abohb-stopping", "abohb-promotion")])]
+val_label = f"best validation error (every {'epoch' if incumbent_convention == 'epoch' else 'rung end'})"
+fig, axes = plt.subplots(len(n_workers), 3, figsize=(16, 4.2 * len(n_workers)), squeeze=False)
 for i, w in enumerate(n_workers):
-    for j, (col, label) in enumerate([("best_loss", f"best validation error (every {'epoch' if incumbent_convention == 'epoch' else 'rung end'})"),
-                                      ("test_error", "test error of the incumbent (rung ends)")]):
+    lo = np.nanmin(summaries[w]["best_loss"]["mean"])
+    for j, (name, group) in enumerate(PANELS):
         ax = axes[i, j]
-        curves.plot_trajectories(summaries[w][col], ax, ylabel=label, styles=STYLES)
-        lo = np.nanmin(summaries[w][col]["mean"])
-        ax.set_ylim(lo * 0.95, lo * 1.6)
-        ax.set_title(f"{label}, {w} workers ({n_seeds} seeds)")
-        if j == 0:
-            for t in targets:
-                ax.axhline(t, color="k", lw=0.6, ls=":")
-axes[0, 1].legend(fontsize=8, loc="upper right")
+        curves.plot_trajectories(summaries[w]["best_loss"], ax, ylabel=val_label, styles=STYLES, methods=group)
+        ax.set_ylim(lo * 0.95, lo * 1.6)  # one scale for both panels of a row
+        ax.set_title(f"{name}, {w} workers ({n_seeds} seeds)")
+        for t in targets:
+            ax.axhline(t, color="k", lw=0.6, ls=":")
+        ax.legend(fontsize=8, loc="upper right")
+    ax = axes[i, 2]
+    curves.plot_trajectories(summaries[w]["test_error"], ax, ylabel="test error of the incumbent (rung ends)",
+                             styles=STYLES, bands=False)
+    ax.set_ylim(np.nanmin(summaries[w]["test_error"]["mean"]) * 0.95, np.nanmin(summaries[w]["test_error"]["mean"]) * 1.6)
+    ax.set_title(f"test error, means only, {w} workers")
+axes[0, 2].legend(fontsize=8, loc="upper right")
 run.savefig(fig, "incumbent_over_time",
-            caption="Best validation error (left) and the incumbent's test error (right) against simulated time, per method and number of workers (mean and standard error over seeds).")
+            caption="Best validation error against simulated time, methods without a model (left) and with one (middle), "
+                    "mean and standard error over seeds, targets dotted; the incumbent's test error (right, means only); "
+                    "one row per number of workers.")
 plt.show()
 
 # %% [markdown]

@@ -127,9 +127,10 @@ cpu.round(1).to_frame()
 # %% [markdown]
 # ## 3 · Regret and rank vs trials
 #
-# Left: mean normalised regret over the (task, seed) runs on a log axis (regret 0, the task's best,
-# is drawn at 1e-4), with a 90 % t band. Right: the average rank of each method among the methods
-# within each run (1 = lowest regret). HPO-B's curves start at trial 0, the initial design, where
+# Top left: mean normalised regret over the (task, seed) runs on a log axis (regret 0, the task's best,
+# is drawn at 1e-4). Top right: the average rank of each method among the methods within each run
+# (1 = lowest regret). Below, one small panel per method: its mean regret with a 90 % t band, and
+# random search's mean (dashed grey) for comparison. HPO-B's curves start at trial 0, the initial design, where
 # every method has the same regret.
 #
 # **Where the benchmark cannot separate methods.** HPO-B's protocol stops a run as soon as the task's
@@ -143,7 +144,7 @@ cpu.round(1).to_frame()
 frame = analysis.regret_frame(results)
 fig = analysis.plot_curves(frame, experiment.LABELS)
 run.savefig(fig, "regret_and_rank",
-            caption="Normalised regret (left, log scale) and average rank (right) against trials, mean over runs with its confidence band.")
+            caption="Mean normalised regret (top left, log scale) and average rank (top right) against trials; below, each method's mean regret with its 90 % band over runs, random search dashed.")
 plt.show()
 table = analysis.regret_table(frame)
 run.metrics["regret_table"] = table.round(5).reset_index().to_dict(orient="records")

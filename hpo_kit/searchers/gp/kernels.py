@@ -82,31 +82,49 @@ def _matern52_parts(
 class Matern52:
     """ARD Matern-5/2: ``s * (1 + sqrt5 r + 5/3 r^2) * exp(-sqrt5 r)``, ``r`` the scaled distance.
 
-    ``theta = [log l_1, ..., log l_d, log s]`` (lengthscales, signal variance).
+    ``theta = [log l_1, ..., log l_k, log s]`` (lengthscales, signal variance). By default every
+    input column has its own lengthscale (``k = dim``). ``groups`` (one integer per column, ``0 ..
+    k - 1``) lets columns share one: the one-hot columns of a categorical hyperparameter, scaled by
+    ``1 / sqrt 2``, sharing a lengthscale give the Hamming distance (a different choice adds
+    ``1 / l^2`` to ``r^2`` whatever the two choices are; see ``GPSearcherConfig.categorical_inputs``).
     """
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, groups: np.ndarray | None = None):
         self.dim = dim
-        self.n_params = dim + 1
-        self.names = [f"log_lengthscale_{i}" for i in range(dim)] + ["log_signal_variance"]
+        if groups is None:
+            groups = np.arange(dim)
+        groups = np.asarray(groups, dtype=np.int64)
+        n_groups = int(groups.max()) + 1 if len(groups) else 0
+        if groups.shape != (dim,) or groups.min(initial=0) < 0 or set(groups.tolist()) != set(range(n_groups)):
+            raise ValueError(f"groups must give each of the {dim} columns a lengthscale index 0 .. k - 1, using "
+                             f"each index, got {groups.tolist()!r}")
+        self.groups = groups
+        self.n_lengthscales = n_groups
+        self._shared = n_groups < dim
+        self.n_params = n_groups + 1
+        self.names = [f"log_lengthscale_{i}" for i in range(n_groups)] + ["log_signal_variance"]
 
     def default_theta(self) -> np.ndarray:
         # lengthscale 0.5 of the unit cube, unit variance (targets are standardised)
-        return np.concatenate([np.full(self.dim, math.log(0.5)), [0.0]])
+        return np.concatenate([np.full(self.n_lengthscales, math.log(0.5)), [0.0]])
 
     def bounds(self) -> list[tuple[float, float]]:
-        return [(math.log(1e-2), math.log(20.0))] * self.dim + [(math.log(1e-2), math.log(20.0))]
+        return [(math.log(1e-2), math.log(20.0))] * self.n_lengthscales + [(math.log(1e-2), math.log(20.0))]
+
+    def _lengthscales(self, theta: np.ndarray) -> np.ndarray:
+        lengthscales = np.exp(theta[: self.n_lengthscales])
+        return lengthscales[self.groups] if self._shared else lengthscales
 
     def __call__(self, theta: np.ndarray, X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
-        lengthscales, s = np.exp(theta[: self.dim]), math.exp(theta[self.dim])
-        return _matern52_parts(s, X1[:, : self.dim], X2[:, : self.dim], lengthscales)[0]
+        s = math.exp(theta[self.n_lengthscales])
+        return _matern52_parts(s, X1[:, : self.dim], X2[:, : self.dim], self._lengthscales(theta))[0]
 
     def diag(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        return np.full(X.shape[0], math.exp(theta[self.dim]))
+        return np.full(X.shape[0], math.exp(theta[self.n_lengthscales]))
 
     def gram_and_grad(self, theta: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, GradContraction]:
         """``K(X, X)`` and the gradient contraction ``W -> [sum(W * dK/dtheta_j) for j]``."""
-        lengthscales, s = np.exp(theta[: self.dim]), math.exp(theta[self.dim])
+        lengthscales, s = self._lengthscales(theta), math.exp(theta[self.n_lengthscales])
         Xd = X[:, : self.dim]
         K, t, e = _matern52_parts(s, Xd, Xd, lengthscales)
 
@@ -116,6 +134,8 @@ class Matern52:
             # sum_ij B_ij (x_id - x_jd)^2 = 2 sum_i rowsum(B)_i x_id^2 - 2 x_d^T B x_d (B symmetric)
             rows = B.sum(1)
             g_len = 2.0 * (rows @ (Xd * Xd) - ((B @ Xd) * Xd).sum(0)) / lengthscales**2
+            if self._shared:  # a shared lengthscale moves all of its columns
+                g_len = np.bincount(self.groups, weights=g_len, minlength=self.n_lengthscales)
             return np.concatenate([g_len, [(W * K).sum()]])  # dK/dlog s = K
 
         return K.copy(), contract  # a copy: callers add the noise to the diagonal in place

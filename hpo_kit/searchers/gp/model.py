@@ -1,5 +1,6 @@
 """Exact GP regression: constant mean (plus the kernel's mean offset, if any), Gaussian noise,
-type-II maximum likelihood.
+type-II maximum likelihood (or, with ``prior="gamma"``, maximum a posteriori under the priors of
+:mod:`gp.priors`).
 
 The prior mean is ``theta[-2]`` plus ``kernel.mean_offset(kt, X)`` for kernels that define one
 (``has_mean_offset``: the exp-decay-sum mean of MOBSTER, see :mod:`kernels`).
@@ -28,6 +29,8 @@ from typing import Any, ContextManager
 import numpy as np
 import scipy.linalg
 import scipy.optimize
+
+from hpo_kit.searchers.gp.priors import check_prior, neg_log_prior
 
 #: relative jitter tried in turn when a Cholesky factorisation fails
 JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
@@ -156,6 +159,17 @@ def neg_log_marginal_likelihood(
     return float(nll), grad
 
 
+def neg_log_posterior(
+    theta: np.ndarray, kernel: Any, X: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """``-log p(y | X, theta) - log p(theta)`` (the priors of :mod:`gp.priors`) and its gradient."""
+    nll, grad = neg_log_marginal_likelihood(theta, kernel, X, y)
+    if nll >= 1e25:  # the likelihood already failed: keep L-BFGS-B's "terrible region" signal
+        return nll, grad
+    value, prior_grad = neg_log_prior(kernel, theta)
+    return nll + value, grad + prior_grad
+
+
 def fit_hyperparameters(
     kernel: Any,
     X: np.ndarray,
@@ -164,14 +178,17 @@ def fit_hyperparameters(
     n_restarts: int = 3,
     max_iter: int = 100,
     init: np.ndarray | None = None,
+    prior: str = "none",
 ) -> np.ndarray:
-    """``theta`` maximising the log marginal likelihood (L-BFGS-B, ``n_restarts`` starts).
+    """``theta`` maximising the log marginal likelihood (L-BFGS-B, ``n_restarts`` starts); with
+    ``prior="gamma"`` the log posterior under the priors of :mod:`gp.priors` (a MAP fit).
 
     Starts: ``init`` (e.g. the previous fit, a warm start) if given, the defaults, then uniform
     draws from ``rng`` inside the bounds, up to ``n_restarts`` starts in total.
     """
     if n_restarts < 1:
         raise ValueError(f"n_restarts must be an integer >= 1, got {n_restarts}")
+    objective = neg_log_posterior if check_prior(prior) == "gamma" else neg_log_marginal_likelihood
     bounds = full_bounds(kernel)
     lo, hi = np.array(bounds).T
     starts = ([np.clip(init, lo, hi)] if init is not None else []) + [default_theta(kernel)]
@@ -180,7 +197,7 @@ def fit_hyperparameters(
     best_theta, best_nll = starts[0], math.inf
     for theta0 in starts[:n_restarts]:
         res = scipy.optimize.minimize(
-            neg_log_marginal_likelihood, theta0, args=(kernel, X, y), jac=True,
+            objective, theta0, args=(kernel, X, y), jac=True,
             method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter},
         )
         if np.isfinite(res.fun) and res.fun < best_nll:
