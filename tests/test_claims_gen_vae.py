@@ -132,6 +132,20 @@ def test_gp_claim_planted():
                                              100, "kit"))
 
 
+def test_gp_row_names_the_reference_gp_when_it_ran():
+    """With Optuna's GPSampler in the frame, the GP row's note says whether the reference beats random search
+    on the same runs (the benchmark's power, not the kit's GP); the verdict is still GP-EI's."""
+    rng = np.random.default_rng(0)
+    f = frame(rng, "gp_ei", "random", centred(GP_MEANS), GP_SDS, 100)
+    alone = claims.gp_claim(f, 100, "kit")
+    assert "GPSampler" not in alone.detail
+    flat = f[f.method == "gp_ei"].assign(method="optuna_gp")  # the reference ties with GP-EI: no better than random
+    row = claims.gp_claim(pd.concat([f, flat]), 100, "kit")
+    assert row.verdict == alone.verdict and "cannot separate a GP from random search" in row.detail
+    good = f[f.method == "random"].assign(method="optuna_gp", regret=lambda d: d.regret - 0.05)
+    assert "the reference GP beats random search here" in claims.gp_claim(pd.concat([f, good]), 100, "kit").detail
+
+
 # ------------------------------------------------------------------------------ reference (equivalence)
 def published_sds(name: str, trial: int) -> np.ndarray:
     """sqrt(2) x the published within-task s.d. at ``trial``: a reproduction's paired difference."""

@@ -182,6 +182,21 @@ def test_repairs_only_arm_is_fixed_mode_with_one_candidate():
     assert cfg.method_settings("gen_vae_repairs") != cfg.method_settings("gen_vae_fixed")
 
 
+def test_optuna_gp_reference_arm_runs_on_the_protocol():
+    from hpo_kit.gen_vae.baselines import OptunaGP
+    from hpo_kit.gen_vae.experiment import LABELS, METHODS, ExperimentConfig, make_method
+
+    assert "optuna_gp" in METHODS and "GPSampler" in LABELS["optuna_gp"]
+    method = make_method("optuna_gp", 3, 0, ExperimentConfig())
+    assert isinstance(method, OptunaGP) and type(method.study.sampler).__name__ == "GPSampler"
+    rng = np.random.default_rng(0)
+    X = rng.random((5, 3))
+    x = method.observe_and_suggest(X, -((X - 0.3) ** 2).sum(1, keepdims=True))
+    assert x.shape == (1, 3) and np.all((0 <= x) & (x <= 1))
+    again = make_method("optuna_gp", 3, 0, ExperimentConfig()).observe_and_suggest(X, -((X - 0.3) ** 2).sum(1, keepdims=True))
+    np.testing.assert_array_equal(x, again)  # seeded
+
+
 def test_notebook_05_ranks_follow_hpo_bs_procedure_on_a_hand_worked_table():
     """Issue 24: regrets rounded to 8 decimals before ranking (1e-10 is a tie), Friedman before any pair.
     Hand-worked: ranks [1,2,3], [2,1,3], [1,3,2], [1.5,1.5,3] -> averages 1.375, 1.875, 2.75; Friedman

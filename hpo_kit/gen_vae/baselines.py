@@ -117,6 +117,8 @@ class GPEI:
 class TPE:
     """Optuna's TPE via ask-and-tell on d uniform [0, 1] parameters (maximising y)."""
 
+    sampler_name = "TPESampler"
+
     def __init__(self, dim: int, seed: int = 0, **sampler_options: Any):
         import optuna
 
@@ -125,9 +127,8 @@ class TPE:
         self._optuna = optuna
         self.names = [f"x{i:02d}" for i in range(self.dim)]
         self.dists = {n: optuna.distributions.FloatDistribution(0.0, 1.0) for n in self.names}
-        self.study = optuna.create_study(direction="maximize",
-                                         sampler=optuna.samplers.TPESampler(seed=check_int("seed", seed, 0),
-                                                                            **sampler_options))
+        sampler = getattr(optuna.samplers, self.sampler_name)(seed=check_int("seed", seed, 0), **sampler_options)
+        self.study = optuna.create_study(direction="maximize", sampler=sampler)
         self.n_told = 0
 
     def observe_and_suggest(self, X_obs: Any, y_obs: Any, X_pen: Any = None):
@@ -146,6 +147,16 @@ class TPE:
         if X_pen is not None:
             return nearest_index(x, _pending(X_pen, self.dim))
         return x[None]
+
+
+class OptunaGP(TPE):
+    """Optuna's GPSampler, the same way (the reference GP-EI: what a reviewer would run). HPO-B's initial
+    design is already observed when it is first asked, so its own random start-up is switched off."""
+
+    sampler_name = "GPSampler"
+
+    def __init__(self, dim: int, seed: int = 0, **sampler_options: Any):
+        super().__init__(dim, seed, **{"n_startup_trials": 0, **sampler_options})
 
 
 def transfer_ranking(meta_train: Mapping[str, Mapping[str, Any]], n_per_task: int = 20,

@@ -29,8 +29,10 @@ from hpo_kit.validation import check_int
 
 # gen_vae_repairs: the fixed mode's repairs with one decoded candidate, so the kit's own 16-candidate
 # scoring rule (not a repair of the challenge code) is an ablation of its own (issue 24)
-METHODS = ("random", "gp_ei", "tpe", "transfer", "gen_vae_faithful", "gen_vae_repairs", "gen_vae_fixed")
-LABELS = {"random": "random search", "gp_ei": "GP-EI", "tpe": "TPE", "transfer": "transfer (meta-train best)",
+# optuna_gp: Optuna's GPSampler, the reference the kit's GP-EI is measured against (bench/searcher_quality.py)
+METHODS = ("random", "gp_ei", "optuna_gp", "tpe", "transfer", "gen_vae_faithful", "gen_vae_repairs", "gen_vae_fixed")
+LABELS = {"random": "random search", "gp_ei": "GP-EI", "optuna_gp": "GP (Optuna's GPSampler)", "tpe": "TPE",
+          "transfer": "transfer (meta-train best)",
           "gen_vae_faithful": "GEN-VAE faithful", "gen_vae_repairs": "GEN-VAE repairs only (1 candidate)",
           "gen_vae_fixed": "GEN-VAE fixed"}
 PROTOCOLS = ("continuous", "discrete")
@@ -115,6 +117,8 @@ def make_method(method: str, dim: int, seed: int, cfg: ExperimentConfig, ranking
         return baselines.RandomSearch(dim, seed)
     if method == "gp_ei":
         return baselines.GPEI(dim, seed)
+    if method == "optuna_gp":
+        return baselines.OptunaGP(dim, seed)
     if method == "tpe":
         return baselines.TPE(dim, seed)
     if method == "transfer":

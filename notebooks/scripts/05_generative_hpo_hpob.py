@@ -39,8 +39,16 @@
 #
 # **Two modes.** *faithful* reproduces the challenge code, quirks included; *fixed* repairs each
 # quirk (table in section 1). Baselines, all on the same protocol, tasks and seeds: random search,
-# GP-EI (the kit's GP), TPE (Optuna), and a transfer baseline that tries the configurations that were
-# best on average over the meta-train tasks.
+# GP-EI (the kit's GP), Optuna's GPSampler (the reference GP a reviewer would run), TPE (Optuna), and a
+# transfer baseline that tries the configurations that were best on average over the meta-train tasks.
+#
+# **Can this benchmark separate a GP from random search?** On the 15 public tables the kit's GP-EI
+# matches Optuna's GPSampler and both beat random search (`bench/searcher_quality.py`). On the kit's own
+# meta-dataset (space 5971, 4 hardest tasks, 25 trials, 7 Dec 2026) neither GP beat random search: mean
+# regret 0.032 (kit GP-EI), 0.027 (Optuna's GPSampler), 0.024 (random search) over the same 20 runs. The
+# GP row is decided there as measured, and its note gives the reference GP's difference on the same
+# runs: where that does not beat random search either, the benchmark, not the kit's GP, is what cannot
+# tell them apart.
 
 # %% tags=["parameters"]
 profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
@@ -52,7 +60,7 @@ protocol: str = "continuous"  # HPO-B protocol: surrogate-scored points or picks
 n_tasks: int = 4  # meta-test tasks of the space used, hardest first (fewest configurations at the best value); 0 uses all [0, 1000]
 n_seeds: int = 5  # HPO-B initial designs test0, test1, ... used per task [1, 5]
 n_trials: int = 25  # trials per run after the initial design [5, 200]
-methods: list[str] = ["random", "gp_ei", "tpe", "transfer", "gen_vae_faithful", "gen_vae_repairs", "gen_vae_fixed"]  # methods run (gen_vae_repairs: fixed mode with one decoded candidate, the ablation of the 16-candidate rule) {random, gp_ei, tpe, transfer, gen_vae_faithful, gen_vae_repairs, gen_vae_fixed}
+methods: list[str] = ["random", "gp_ei", "optuna_gp", "tpe", "transfer", "gen_vae_faithful", "gen_vae_repairs", "gen_vae_fixed"]  # methods run (optuna_gp: the reference GP; gen_vae_repairs: fixed mode with one decoded candidate, the ablation of the 16-candidate rule) {random, gp_ei, optuna_gp, tpe, transfer, gen_vae_faithful, gen_vae_repairs, gen_vae_fixed}
 gen_vae_steps: int = 10  # GEN-VAE training steps per suggestion; the challenge code uses 100 [1, 1000]
 gen_vae_batch: int = 16  # GEN-VAE targets per training step; the challenge code uses 16 [1, 256]
 gen_vae_candidates: int = 16  # fixed GEN-VAE: decoded candidates scored per suggestion; 1 decodes once [1, 1024]
