@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -20,18 +20,42 @@ def is_batch() -> bool:
 
 
 def progress(iterable: Iterable[T] | None = None, *, desc: str = "", total: int | float | None = None,
-             leave: bool = True, disable: bool = False, unit: str = "it"):
-    """A tqdm bar: ``tqdm.auto`` interactively, a sparse plain-text bar in batch runs."""
+             leave: bool = True, disable: bool = False, unit: str = "it", label: Callable[[T], str] | None = None):
+    """A tqdm bar: ``tqdm.auto`` interactively, a sparse plain-text bar in batch runs.
+
+    ``label``: a function of an item that names it (``lambda s_m: f"{s_m[1]}, seed {s_m[0]}"``); the bar
+    then shows "now: <label>" for the item being run, after its count, total and ETA.
+    """
     if is_batch():
         from tqdm import tqdm as plain_tqdm
 
         # stdout, not stderr: papermill stores stdout in the executed notebook, where a reader
         # of the run wants to see how far each loop got. mininterval keeps logs short.
-        return plain_tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, unit=unit,
-                          file=sys.stdout, mininterval=10.0, ascii=True, dynamic_ncols=False, ncols=130)
-    from tqdm.auto import tqdm as auto_tqdm
+        bar = plain_tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, unit=unit,
+                         file=sys.stdout, mininterval=10.0, ascii=True, dynamic_ncols=False, ncols=130)
+    else:
+        from tqdm.auto import tqdm as auto_tqdm
 
-    return auto_tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, unit=unit)
+        bar = auto_tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, unit=unit)
+    return bar if label is None or iterable is None else _Labelled(bar, label)
+
+
+class _Labelled:
+    """Iterates a tqdm bar, naming each item (``label(item)``) on the bar before the item runs."""
+
+    def __init__(self, bar, label: Callable[[T], str]):
+        self.bar, self.label = bar, label
+
+    def __iter__(self):
+        for item in self.bar:
+            show_item(self.bar, f"now: {self.label(item)}")
+            yield item
+
+    def __len__(self) -> int:
+        return len(self.bar)
+
+    def __getattr__(self, name: str):  # close(), set_postfix_str(), n, ...: the bar's own
+        return getattr(self.bar, name)
 
 
 def show_item(bar, text: str) -> None:

@@ -146,8 +146,10 @@ class RunSession:
     def seed(self) -> int:
         return int(self.params.get("seed", 0))
 
-    def progress(self, iterable=None, *, desc: str = "", total=None, **kwargs):
-        return _progress(iterable, desc=desc, total=total, **kwargs)
+    def progress(self, iterable=None, *, desc: str = "", total=None, label=None, **kwargs):
+        """A progress bar over ``iterable`` (:func:`hpo_kit.progress.progress`); ``label(item)`` names the
+        item being run on the bar (method, seed, task)."""
+        return _progress(iterable, desc=desc, total=total, label=label, **kwargs)
 
     def use_data(self, data: Any) -> None:
         """Record which data the run used (a Splits object, or a description) and say it."""

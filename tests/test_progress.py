@@ -28,3 +28,19 @@ def test_batch_bars_are_plain_text_on_stdout(monkeypatch, capsys):
     bar.update(2)
     bar.close()
     assert "table_hpobench_car" in capsys.readouterr().out
+
+
+def test_a_labelled_loop_names_the_item_being_run(monkeypatch, capsys):
+    """Notebook loops (nb00 search seeds, nb01 method x seed, retraining) name each item on the bar."""
+    monkeypatch.setenv("HPO_KIT_BATCH", "1")
+    items = [(0, "trl_hpo_fixed"), (0, "random")]
+    bar = progress(items, desc="method x seed", label=lambda sm: f"{sm[1]}, seed {sm[0]}")
+    assert len(bar) == 2
+    seen = []
+    for item in bar:
+        seen.append(item)
+        bar.refresh()  # batch bars print every 10 s; force one line per item here
+    bar.close()
+    out = capsys.readouterr().out
+    assert seen == items
+    assert "now: trl_hpo_fixed, seed 0" in out and "now: random, seed 0" in out and "2/2" in out

@@ -162,7 +162,8 @@ run.metrics.update(default_val_error=default_curve[-1], best_random_val_error=be
 
 # %%
 comparisons = [first]
-for s in run.progress(range(seed + 1, seed + n_search_seeds), desc="search seeds"):
+for s in run.progress(range(seed + 1, seed + n_search_seeds), desc="search seeds",
+                      label=lambda s: f"{n_random} random configurations + the default, seed {s}"):
     comparisons.append(compare_on_seed(objective, default_config, epochs=epochs, n_random=n_random, seed=s,
                                        run_dir=run.dir / f"random_search_seed{s}", backend=backend,
                                        n_workers=n_workers, dask_address=dask_address or None, progress=False))

@@ -195,7 +195,8 @@ display(pd.Series(dataclasses.asdict(trl_config), name="TRLConfig").to_frame())
 # %%
 cache_dir = run.dir / "cache"
 runs = []
-for s, method in run.progress(list(itertools.product(SEEDS, methods)), desc="method x seed"):
+for s, method in run.progress(list(itertools.product(SEEDS, methods)), desc="method x seed",
+                              label=lambda item: f"{item[1]}, seed {item[0]}, {time_budget_s:g} s budget"):
     runs.append(run_method(method, splits, env_config, s, time_budget_s, cache_dir, trl_config=trl_config,
                            lstm_config=lstm_config, metaqnn_config=metaqnn_config, random_config=random_config))
 final = final_frame(runs, time_budget_s)
@@ -240,7 +241,8 @@ run.metrics["episodes_per_run"] = {m: float(final[final.method == m].episodes.me
 # %%
 final_splits = mnist_splits(n_train_final, n_val, n_test, seed=seed)
 retrained_cache, rows = {}, []
-for r in run.progress(list(final.itertuples()), desc="retrain"):
+for r in run.progress(list(final.itertuples()), desc="retrain",
+                      label=lambda r: f"{r.method}'s best network, seed {r.seed}, {epochs_final} epochs"):
     if r.best_layers is None:
         continue
     key = (str(r.best_layers), r.seed)
