@@ -56,6 +56,7 @@ MIN_TASKS = 3         # tasks at least, where the tasks are the sample (Student'
 TASKS = ("fixed", "sample")
 TASK_WORDS = {"fixed": "these tasks", "sample": "tasks like these"}
 DATA_LABEL = {"hpob": "HPO-B's data", "kit": "the kit's own meta-dataset (not HPO-B's numbers)",
+              "hpobench": "HPOBench's public MLP tables (leave-one-dataset-out; not HPO-B's numbers)",
               "fixture": "the synthetic test fixture"}
 
 

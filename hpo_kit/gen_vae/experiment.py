@@ -36,7 +36,7 @@ LABELS = {"random": "random search", "gp_ei": "GP-EI", "optuna_gp": "GP (Optuna'
           "gen_vae_faithful": "GEN-VAE faithful", "gen_vae_repairs": "GEN-VAE repairs only (1 candidate)",
           "gen_vae_fixed": "GEN-VAE fixed"}
 PROTOCOLS = ("continuous", "discrete")
-DATA_SOURCES = ("auto", "hpob", "kit", "fixture")
+DATA_SOURCES = ("auto", "hpob", "kit", "hpobench", "fixture")
 
 
 @dataclass(frozen=True)
@@ -137,14 +137,20 @@ def open_benchmark(data: str = "auto", hpob_dir: str | Path | None = None):
 
     ``data``: ``"hpob"`` = HPO-B's own files (``hpob_dir``, else ``HPO_KIT_HPOB``, the kit's data
     folder or the current folder; see :func:`hpo_kit.hpob.download.locate_hpob`), ``"kit"`` = the
-    kit's own measured meta-dataset for space 5971 (:mod:`hpo_kit.hpob.kit_meta`), ``"auto"`` =
-    HPO-B's files when present, else the kit's, ``"fixture"`` = the tiny synthetic test fixture.
-    Returns ``(handler, source)``, ``source`` one of ``"hpob"``, ``"kit"``, ``"fixture"``.
+    kit's own measured meta-dataset for space 5971 (:mod:`hpo_kit.hpob.kit_meta`), ``"hpobench"`` = the
+    public HPOBench MLP tables as space ``hpobench_mlp`` (:mod:`hpo_kit.hpob.public_meta`; discrete
+    protocol, leave-one-dataset-out meta-training), ``"auto"`` = HPO-B's files when present, else the
+    kit's, ``"fixture"`` = the tiny synthetic test fixture.
+    Returns ``(handler, source)``, ``source`` one of ``"hpob"``, ``"kit"``, ``"hpobench"``, ``"fixture"``.
     """
     from hpo_kit.hpob import HPOBHandler
 
     if data not in DATA_SOURCES:
         raise ValueError(f"data must be one of {DATA_SOURCES}, got {data!r}")
+    if data == "hpobench":
+        from hpo_kit.hpob.public_meta import public_handler
+
+        return public_handler(mode="v3"), "hpobench"
     if data == "fixture":
         fixture = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hpob_tiny"
         return HPOBHandler(fixture / "hpob-data", mode="v3", surrogates_dir=fixture / "saved-surrogates"), "fixture"
@@ -168,6 +174,9 @@ def prepare_benchmark(data: str, protocol: str, search_space_id: str, hpob_dir: 
 
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if data == "hpobench" and protocol != "discrete":
+        raise ValueError(f"protocol = {protocol!r} with data = 'hpobench': the public tables have no surrogates "
+                         "(every configuration of their space is measured); use protocol = 'discrete'")
     handler, source = open_benchmark(data, hpob_dir)
     if search_space_id not in handler.get_search_spaces():
         raise ValueError(f"search_space_id {search_space_id!r} is not in this meta-dataset; "
@@ -206,10 +215,21 @@ def task_checksum(handler: Any, space: str, dataset: str) -> str:
     return h.hexdigest()[:16]
 
 
-def meta_train_ranking(handler: Any, space: str) -> np.ndarray | None:
-    """The transfer baseline's configuration order from the handler's meta-train split (None if not loaded)."""
+def meta_train_ranking(handler: Any, space: str, dataset: str | None = None) -> np.ndarray | None:
+    """The transfer baseline's configuration order from the handler's meta-train split (None if not loaded).
+
+    On a leave-one-dataset-out meta-dataset (``handler.info["leave_one_out"]``, the public tables) the
+    meta-train tasks of ``dataset`` are the other meta-test tasks, so the order depends on ``dataset``.
+    """
     from hpo_kit.gen_vae.baselines import transfer_ranking
 
+    if getattr(handler, "info", {}).get("leave_one_out"):
+        from hpo_kit.hpob.public_meta import leave_one_out_train
+
+        if dataset is None:
+            raise ValueError("a leave-one-dataset-out meta-dataset ranks per meta-test dataset: pass dataset")
+        tasks = leave_one_out_train(handler, space, dataset)
+        return transfer_ranking(tasks) if tasks else None
     try:
         data = handler.split_data("meta-train")
     except (ValueError, AttributeError):
@@ -245,10 +265,10 @@ def _run_one(method: str, dataset: str, seed: str) -> tuple[list[float], float]:
     from hpo_kit.train.threads import limit_torch_threads
 
     limit_torch_threads(1)
-    handler, cfg, ranking = _STATE["handler"], _STATE["cfg"], _STATE["ranking"]
+    handler, cfg, rankings = _STATE["handler"], _STATE["cfg"], _STATE["rankings"]
     space = cfg.search_space_id
     m = make_method(method, handler.get_search_space_dim(space), method_seed(space, dataset, seed, cfg.seed_offset),
-                    cfg, ranking)
+                    cfg, rankings.get(dataset))
     t0 = time.process_time()
     if cfg.protocol == "continuous":
         curve = handler.evaluate_continuous(m, space, dataset, seed, cfg.n_trials, faithful=cfg.hpob_final_entry)
@@ -273,8 +293,15 @@ def run_experiment(handler: Any, cfg: ExperimentConfig, out_dir: str | Path, *, 
     datasets = check_tasks(handler, cfg)
     space = cfg.search_space_id
     out_dir = Path(out_dir)
-    ranking = meta_train_ranking(handler, space) if "transfer" in cfg.methods else None
-    methods = [m for m in cfg.methods if not (m == "transfer" and ranking is None)]
+    # the transfer baseline's order per meta-test dataset (the same for every dataset unless the
+    # meta-dataset is leave-one-dataset-out)
+    rankings: dict[str, np.ndarray] = {}
+    if "transfer" in cfg.methods:
+        if getattr(handler, "info", {}).get("leave_one_out"):
+            rankings = {d: r for d in datasets if (r := meta_train_ranking(handler, space, d)) is not None}
+        elif (shared := meta_train_ranking(handler, space)) is not None:
+            rankings = dict.fromkeys(datasets, shared)
+    methods = [m for m in cfg.methods if not (m == "transfer" and len(rankings) < len(datasets))]
     skipped = [m for m in cfg.methods if m not in methods]
     checksums = {d: task_checksum(handler, space, d) for d in datasets}
 
@@ -285,7 +312,7 @@ def run_experiment(handler: Any, cfg: ExperimentConfig, out_dir: str | Path, *, 
         for d in datasets:
             key = {**cfg.method_settings(m), "space": space, "dataset": d, "task_sha1": checksums[d]}
             if m == "transfer":  # its order comes from the meta-train split, which may grow
-                key["ranking_sha1"] = hashlib.sha1(np.ascontiguousarray(ranking).tobytes()).hexdigest()[:16]
+                key["ranking_sha1"] = hashlib.sha1(np.ascontiguousarray(rankings[d]).tobytes()).hexdigest()[:16]
             for s in cfg.seeds:
                 path = run_path(out_dir, m, space, d, s)
                 if path.is_file():
@@ -310,7 +337,7 @@ def run_experiment(handler: Any, cfg: ExperimentConfig, out_dir: str | Path, *, 
         results[m][space][d][s] = curve
         cpu[m].append(seconds)
 
-    _STATE.update(handler=handler, cfg=cfg, ranking=ranking)
+    _STATE.update(handler=handler, cfg=cfg, rankings=rankings)
     # the slowest runs first, so the pool does not end waiting on one long GEN-VAE run
     todo.sort(key=lambda job: (not job[0].startswith("gen_vae"), job[0]))
     bar = progress(total=len(todo), desc="HPO-B runs (method x task x seed)") if progress is not None and todo else None

@@ -22,8 +22,19 @@ def check(values: dict) -> list[str]:
                         "profile runs on HPO-B's data or the kit's meta-dataset (data = auto, hpob or kit)")
     data = values.get("data", "auto")
     space = str(values.get("search_space", "5971"))
-    if not space.isdigit():
-        problems.append(f"search_space = {space!r} must be an HPO-B search-space id (digits, e.g. '5971')")
+    if data == "hpobench":
+        if space != "hpobench_mlp":
+            problems.append(f"search_space = {space!r} with data = 'hpobench': the public tables form one space; "
+                            "use search_space = 'hpobench_mlp'")
+        if values.get("protocol", "continuous") != "discrete":
+            problems.append(f"protocol = {values.get('protocol', 'continuous')!r} with data = 'hpobench': the public "
+                            "tables have no surrogates (every configuration is measured); use protocol = 'discrete'")
+    elif space == "hpobench_mlp":
+        problems.append(f"search_space = 'hpobench_mlp' with data = {data!r}: that space is the public tables; "
+                        "use data = 'hpobench'")
+    elif not space.isdigit():
+        problems.append(f"search_space = {space!r} must be an HPO-B search-space id (digits, e.g. '5971'), "
+                        "or 'hpobench_mlp' with data = 'hpobench'")
     elif data in ("kit", "fixture") and space != "5971":
         problems.append(f"search_space = {space!r} with data = {data!r}: the kit's meta-dataset and the fixture hold "
                         "space 5971 only; use search_space = '5971', or data = 'hpob' with HPO-B's files")

