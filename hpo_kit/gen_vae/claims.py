@@ -275,7 +275,7 @@ def gp_claim(frame: pd.DataFrame, trial: int, data_source: str, *, alpha: float 
             verdict = ("the reference GP does not beat random search here either: this benchmark cannot "
                        "separate a GP from random search" if e.high >= 0 else "the reference GP beats random search here")
             row.detail = (f"{row.detail}; Optuna's GPSampler - random search on the same runs: "
-                          f"{e.value:+.4f} [{e.low:+.4f}, {e.high:+.4f}] ({verdict})")
+                          f"{e.value:+.4f}, {100 * e.level:.0f} % CI {e.low:+.4f} to {e.high:+.4f} ({verdict})")
     return row
 
 
