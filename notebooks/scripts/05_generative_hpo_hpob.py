@@ -40,7 +40,8 @@
 #   fetches them), with `"auto"` falling back to the kit's own meta-dataset when they are not on disk.
 # * `"kit"`: **the kit's own meta-dataset**: space 5971's 16 columns re-measured on offline classification
 #   tasks (MNIST and scikit-learn digit pairs, breast cancer, wine) with CPU-sized ranges
-#   (`hpo_kit.hpob.kit_meta`). On it neither GP beats random search (below), so it cannot carry the GP row.
+#   (`hpo_kit.hpob.kit_meta`; its shards were measured on 1 December 2026, commits fc11195 to da1fe84, with
+#   xgboost 3.2.0). On it neither GP beats random search (below), so it cannot carry the GP row.
 #
 # Only HPO-B's own data give HPO-B's numbers: on the others the notebook tests the *directions* of the
 # claims, and the published figures are compared only on HPO-B's data. The smoke profile uses a tiny
