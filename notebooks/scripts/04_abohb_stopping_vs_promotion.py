@@ -329,7 +329,8 @@ for i, w in enumerate(n_workers):
     ax = axes[i, 2]
     curves.plot_trajectories(summaries[w]["test_error"], ax, ylabel="test error of the incumbent (rung ends)",
                              styles=STYLES, bands=False)
-    ax.set_ylim(np.nanmin(summaries[w]["test_error"]["mean"]) * 0.95, np.nanmin(summaries[w]["test_error"]["mean"]) * 1.6)
+    lo_test = np.nanmin(summaries[w]["test_error"]["mean"])
+    ax.set_ylim(lo_test * 0.95, lo_test * 1.6)
     ax.set_title(f"test error, means only, {w} workers")
 axes[0, 2].legend(fontsize=8, loc="upper right")
 run.savefig(fig, "incumbent_over_time",
