@@ -8,10 +8,30 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 T = TypeVar("T")
+
+# The run a caller is inside (its name, and its planned total where the bar's own is unknown): the engine's
+# bar is opened deep in run_hpo, which knows neither the method nor the seed it runs.
+_RUN_NAME: ContextVar[tuple[str, int | float | None] | None] = ContextVar("hpo_kit_run_name", default=None)
+
+
+@contextmanager
+def naming(label: str, total: int | float | None = None) -> Iterator[None]:
+    """Name every bar opened inside this block (``with naming("bohb, seed 3", total=72): run_hpo(...)``).
+
+    The bar's description becomes "<its own>: <label>"; ``total`` is used by a bar that has no total of
+    its own (a Hyperband run stops when its brackets are done, which the engine cannot count).
+    """
+    token = _RUN_NAME.set((str(label), total))
+    try:
+        yield
+    finally:
+        _RUN_NAME.reset(token)
 
 
 def is_batch() -> bool:
@@ -26,6 +46,10 @@ def progress(iterable: Iterable[T] | None = None, *, desc: str = "", total: int 
     ``label``: a function of an item that names it (``lambda s_m: f"{s_m[1]}, seed {s_m[0]}"``); the bar
     then shows "now: <label>" for the item being run, after its count, total and ETA.
     """
+    named = _RUN_NAME.get()
+    if named is not None:
+        desc = f"{desc}: {named[0]}" if desc else named[0]
+        total = named[1] if total is None else total
     if is_batch():
         from tqdm import tqdm as plain_tqdm
 

@@ -36,6 +36,19 @@ def _show_markdown(text: str) -> None:
     print(text)
 
 
+#: matplotlib's tab10 without its grey: the notebooks draw reference lines (random search, a published
+#: curve) in grey, so no method may get grey as its own colour (notebook 05 has eight methods)
+KIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
+
+
+def use_kit_colours() -> None:
+    """Make "C0", "C1", ... (matplotlib's colour cycle) the kit's colours for this kernel."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=list(KIT_COLOURS))
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
@@ -130,6 +143,7 @@ class RunSession:
         # One torch thread per process: on a 2-core machine, oversubscribed threads are the first
         # performance trap (see hpo_kit/train/threads.py).
         limit_torch_threads(1)
+        use_kit_colours()
 
         run_dir = paths.run_dir(profile, notebook)
         (run_dir / "figures").mkdir(parents=True, exist_ok=True)

@@ -197,3 +197,18 @@ def test_importance_change_and_marginal_curves_per_budget():
     assert curves["value"].max() == pytest.approx(1.0)
     fig = plot_marginal_curves(curves)
     assert [ax.get_xscale() for ax in fig.axes if ax.get_visible()][:2] == ["linear", "log"]
+
+
+def test_a_search_bar_names_its_run_and_knows_its_total(tmp_path, monkeypatch, capsys):
+    """Notebook 03's Hyperband bars showed "HPO: 12eval" with no method, seed or total (issue 25)."""
+    monkeypatch.setenv("HPO_KIT_BATCH", "1")
+    settings = {**SEARCH, "progress": True}
+    for method in ("bohb", "random"):
+        result = ex.run_search(method, tiny_objective(), tmp_path / method, 5, n_iterations=2, **settings)
+        planned = (ex.hyperband_evaluations(1, 3, 3, 2) if method == "bohb"
+                   else ex.random_search_trials(1, 3, 3, 2))
+        assert result.n_evaluations == planned
+        assert f"HPO: {method}, seed 5" in capsys.readouterr().out
+    ex.separate_search(tiny_objective(), tmp_path / "sep", 5, n_iterations=2, **settings)
+    out = capsys.readouterr().out
+    assert "separate search, architecture stage, seed 5" in out and "separate search, training stage, seed 5" in out

@@ -44,3 +44,21 @@ def test_a_labelled_loop_names_the_item_being_run(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert seen == items
     assert "now: trl_hpo_fixed, seed 0" in out and "now: random, seed 0" in out and "2/2" in out
+
+
+def test_naming_labels_bars_opened_inside_it_and_fills_an_unknown_total(monkeypatch, capsys):
+    """The engine's bar inside run_hpo knows neither method nor seed; the caller names it (issue 25)."""
+    from hpo_kit.progress import naming
+
+    monkeypatch.setenv("HPO_KIT_BATCH", "1")
+    with naming("bohb, seed 3", total=13):
+        bar = progress(desc="HPO", unit="eval")
+        kept = progress(desc="HPO", total=5)
+    outside = progress(desc="HPO")
+    assert bar.total == 13 and kept.total == 5 and outside.total is None
+    bar.update(2)
+    for b in (bar, kept, outside):
+        b.refresh()
+        b.close()
+    out = capsys.readouterr().out
+    assert "HPO: bohb, seed 3" in out and "2/13" in out

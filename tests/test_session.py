@@ -102,3 +102,14 @@ def test_a_misspelt_papermill_parameter_is_refused_naming_it(notebook):
     namespace["In"][2] = "# Parameters\nseed = 3\nlr = 0.2\n"      # declared names pass
     namespace.pop("seeed")
     assert RunSession.start(notebook, namespace).seed == 0
+
+
+def test_no_method_colour_is_the_grey_of_reference_lines(notebook):
+    """Notebook 05's eighth method was drawn in C7 (grey) beside a dashed grey reference (issue 25)."""
+    import matplotlib as mpl
+    from matplotlib.colors import to_rgb
+
+    RunSession.start(notebook, {"profile": "smoke", "seed": 0, "lr": 0.5})
+    cycle = [to_rgb(c) for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert len(cycle) >= 8 and len(set(cycle)) == len(cycle)
+    assert all(max(rgb) - min(rgb) > 0.2 for rgb in cycle)  # no grey (equal channels) among them

@@ -37,6 +37,7 @@ from ConfigSpace import ConfigurationSpace
 from hpo_kit.methods import make_backend, make_scheduler
 from hpo_kit.nas.joint_space import ARCHITECTURE_NAMES, HYPERPARAMETER_NAMES, TRAINING_NAMES
 from hpo_kit.nas.objective import JointSpaceObjective, loss_at_budgets
+from hpo_kit.progress import naming
 from hpo_kit.schedulers.hyperband import hyperband_brackets
 from hpo_kit.stats import mean_and_se
 from hpo_kit.stopping import StopCriteria
@@ -73,6 +74,11 @@ def iteration_resource(min_resource: int, max_resource: int, eta: int, rule: str
             total += n * (r - previous)
             previous = r
     return total
+
+
+def hyperband_evaluations(min_resource: int, max_resource: int, eta: int, n_iterations: int, rule: str = "li") -> int:
+    """Evaluations (one per rung a trial reaches) in ``n_iterations`` Hyperband iterations, for progress bars."""
+    return n_iterations * sum(sum(b.n) for b in hyperband_brackets(min_resource, max_resource, eta, rule))
 
 
 def random_search_trials(min_resource: int, max_resource: int, eta: int, n_iterations: int, rule: str = "li") -> int:
@@ -178,7 +184,7 @@ def _may_resume(run_dir: Path, fingerprint: dict[str, Any]) -> bool:
 def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path, seed: int, *, n_iterations: int,
                eta: int = 3, kde_min_points: int = 0, backend: str = "sequential", n_workers: int = 1,
                dask_address: str = "", overlap_brackets: bool = True, keep_checkpoints: bool = False,
-               progress: bool = True, bracket_rule: str = "li", kde_mode: str = "kit") -> HPOResult:
+               progress: bool = True, bracket_rule: str = "li", kde_mode: str = "kit", label: str = "") -> HPOResult:
     """One search over ``objective.space`` between the objective's ``min_resource`` and ``max_resource``.
 
     ``method``: "bohb" (Hyperband + KDE), "hyperband" (Hyperband + random sampling) or "random"
@@ -191,7 +197,7 @@ def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path,
     ``kde_mode``: BOHB's KDE, "hpbandster" (parity: N_min >= d + 1, no KDE on <= d points, disjoint
     good/bad sets, unwidened categorical bandwidths) or "kit" (see :mod:`hpo_kit.searchers.kde`).
     Checkpoints go to ``<run_dir>/checkpoints`` and are deleted after a finished run unless
-    ``keep_checkpoints``.
+    ``keep_checkpoints``. ``label`` names the run's progress bar (default "<method>, seed <seed>").
     """
     _check_search(method, n_iterations, kde_min_points, backend, n_workers)
     if not isinstance(objective, JointSpaceObjective):
@@ -220,8 +226,10 @@ def run_search(method: str, objective: JointSpaceObjective, run_dir: str | Path,
 
     checkpoints = run_dir / "checkpoints"
     objective = dataclasses.replace(objective, checkpoint_dir=checkpoints)
-    result = run_hpo(objective, scheduler, new_backend(backend, n_workers, dask_address), run_dir, seed,
-                     stop=stop, resume=resume, progress=progress)
+    planned = stop.max_evaluations or hyperband_evaluations(r_min, r_max, eta, n_iterations, bracket_rule)
+    with naming(label or f"{method}, seed {seed}", total=planned):
+        result = run_hpo(objective, scheduler, new_backend(backend, n_workers, dask_address), run_dir, seed,
+                         stop=stop, resume=resume, progress=progress)
     if not keep_checkpoints and result.stop_reason in ("scheduler finished", "max_evaluations"):
         shutil.rmtree(checkpoints, ignore_errors=True)
     return result
@@ -324,7 +332,7 @@ def separate_search(objective: JointSpaceObjective, run_dir: str | Path, seed: i
     arch_objective = dataclasses.replace(objective, space=sub_space(joint, ARCHITECTURE_NAMES),
                                          fixed_values=dict(standard_training))
     arch = run_search("bohb", arch_objective, run_dir / "architecture", seed, n_iterations=math.ceil(n_iterations / 2),
-                      **search)
+                      label=f"separate search, architecture stage, seed {seed}", **search)
     arch_best = incumbent(arch)
     best_arch = arch_best["config"]
     if not best_arch:
@@ -332,7 +340,7 @@ def separate_search(objective: JointSpaceObjective, run_dir: str | Path, seed: i
     train_objective = dataclasses.replace(objective, space=sub_space(joint, TRAINING_NAMES),
                                           fixed_values={k: best_arch[k] for k in ARCHITECTURE_NAMES})
     training = run_search("bohb", train_objective, run_dir / "training", seed, n_iterations=n_iterations // 2,
-                          **search)
+                          label=f"separate search, training stage, seed {seed}", **search)
     train_best = incumbent(training)
     stage = better_stage(arch_best, train_best, int(objective.max_resource))
     if stage == "architecture":
