@@ -299,6 +299,9 @@ def _validate(objective, scheduler, backend, run_dir, seed, stop, resume, fsync)
         raise TypeError(f"backend must be a hpo_kit.backends.base.Backend, got {type(backend).__name__}")
     if run_dir is None or not isinstance(run_dir, (str, Path)) or str(run_dir) == "":
         raise ValueError(f"run_dir must be a folder path (str or pathlib.Path) for the run log, got {run_dir!r}")
+    if Path(run_dir).exists() and not Path(run_dir).is_dir():
+        raise ValueError(f"run_dir must be a folder for the run log, but {str(run_dir)!r} is a file: give another path "
+                         "or remove the file")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     for name, value in (("resume", resume), ("fsync", fsync)):

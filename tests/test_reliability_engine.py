@@ -432,3 +432,25 @@ class MyObjective:
             run(mod.MyObjective())
     finally:
         _sys.modules.pop("my_objective_mod", None)
+
+
+def test_a_file_as_the_run_folder_is_refused_naming_it(tmp_path):
+    """It ended in a bare FileExistsError (bench/bad_inputs.py, issue 26)."""
+    objective = BraninMF(max_resource=3)
+    path = tmp_path / "not_a_folder"
+    path.write_text("x")
+    with pytest.raises(ValueError, match="run_dir must be a folder.*is a file"):
+        run_hpo(objective, FIFOScheduler(RandomSearcher(objective.space, 0), 1, 3, max_trials=2), SequentialBackend(),
+                path, seed=0, progress=False)
+    assert path.read_text() == "x"
+
+
+@pytest.mark.parametrize("curve", [("a", 0.1), "0.3", 5, (0.2, None)])
+def test_a_curve_that_is_not_numbers_is_a_failure_not_a_result(tmp_path, curve):
+    """A junk learning curve was logged as a good result (bench/bad_inputs.py, issue 26)."""
+    from hpo_kit.backends.sequential import checked_evaluation
+
+    outcome = checked_evaluation(Evaluation(loss=0.1, cost=0.1, curve=curve), lambda: 0.0)
+    assert not isinstance(outcome, Evaluation) and "curve is" in outcome.reason
+    good = checked_evaluation(Evaluation(loss=0.1, cost=0.1, curve=(0.3, 0.2, math.nan)), lambda: 0.0)
+    assert isinstance(good, Evaluation)

@@ -85,3 +85,19 @@ def test_row_and_budget_rules():
     assert "give 1 budget (3)" in problem and "raise max_budget to >= 9" in problem
     assert rules.budget_levels({"min_budget": 1, "max_budget": 9, "eta": 3}, "min_budget", "max_budget", "eta",
                                at_least=4)
+
+
+def test_the_bad_input_sweep_finds_every_input_refused_with_a_named_error(tmp_path):
+    """bench/bad_inputs.py: 440 notebook-parameter inputs and the engine calls, each refused before any
+    evaluation with a message that names the parameter or the value (issue 26)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import bad_inputs
+
+    cases = [(label, call, names, None) for label, call, names in bad_inputs.parameter_cases()]
+    cases += bad_inputs.engine_cases(tmp_path)
+    assert len(cases) > 400
+    findings = [(label, *bad_inputs.classify(call, names, run_dir)) for label, call, names, run_dir in cases]
+    assert [f for f in findings if f[1] != "named"] == []

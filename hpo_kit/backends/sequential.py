@@ -55,6 +55,12 @@ def checked_evaluation(evaluation: Evaluation, spent) -> Evaluation | Failure:
     if loss is None:
         return Failure(f"loss is {evaluation.loss!r} ({type(evaluation.loss).__name__}), expected a real number",
                        cost=spent())
+    curve = evaluation.curve
+    if curve is not None and (isinstance(curve, (str, bytes)) or not hasattr(curve, "__len__")
+                              or any(as_real(v) is None for v in curve)):
+        # curves feed the learning-curve analyses; text or None inside one is the objective's bug
+        return Failure(f"curve is {evaluation.curve!r}, expected a sequence of real numbers (the loss after each unit "
+                       "of resource) or None", cost=spent())
     if cost is None or cost < 0 or cost == math.inf:
         return Failure(f"cost is {evaluation.cost!r} ({type(evaluation.cost).__name__}), expected seconds >= 0 "
                        "(NaN when unknown)", cost=spent())
