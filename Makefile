@@ -28,7 +28,7 @@ endif
 .PHONY: install reproduce test check sync lab bench calibration gpu-check clean help
 
 help:
-	@echo "make reproduce [PROFILE=smoke|workshop|paper] [NB=<name> ...] [FORCE=1]  run notebooks (skips ones done with the same code), write runs/<profile>/REPORT.md and report.html"
+	@echo "make reproduce [PROFILE=smoke|workshop|reference|paper] [NB=<name> ...] [FORCE=1]  run notebooks (skips ones done with the same code), write runs/<profile>/REPORT.md and report.html"
 	@echo "make test                                                      unit tests + every notebook at the smoke profile"
 	@echo "make check                                                     set-up check: environment and data, under a minute"
 	@echo "make lab                                                       JupyterLab on notebooks/ with the kit's kernel"

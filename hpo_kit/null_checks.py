@@ -44,7 +44,7 @@ from hpo_kit.progress import progress
 BAR_SLACK = 0.025
 #: the bound the bar is read from: one-sided upper Clopper-Pearson bound at this confidence
 BAR_CONFIDENCE = 0.95
-DESIGNS = ("smoke", "workshop", "paper")
+DESIGNS = ("smoke", "workshop", "reference", "paper")
 #: the paper packages that may define cases, in notebook order
 PACKAGES = ("quickstart", "trl_hpo", "mbrl_hpo", "nas", "abohb", "gen_vae")
 

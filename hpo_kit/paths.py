@@ -9,7 +9,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Overridable so tests can run the runner on notebooks of their own (also inside the kernel process).
 NOTEBOOKS_DIR = Path(os.environ.get("HPO_KIT_NOTEBOOKS", REPO_ROOT / "notebooks"))
 PARAMS_DIR = Path(os.environ.get("HPO_KIT_PARAMS", REPO_ROOT / "params"))
-PROFILES = ("smoke", "workshop", "paper")
+#: Profiles, smallest first; each is a folder of parameter files ``params/<profile>/<notebook>.yaml``.
+#: ``reference``: the largest design a 2-core CPU without a GPU finishes in about 6 CPU-hours per notebook,
+#: run for the results of record (``results/reference/``); ``paper``: the papers' own budgets.
+PROFILES = ("smoke", "workshop", "reference", "paper")
 
 
 def runs_dir() -> Path:

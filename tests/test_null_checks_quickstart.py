@@ -14,7 +14,7 @@ SLOW = [c for c in cases() if c.slow]
 
 
 def test_every_case_names_its_design_and_reads_it_from_the_profiles():
-    assert {c.design for c in cases()} == {"workshop", "paper"}
+    assert {c.design for c in cases()} == {"workshop", "reference", "paper"}
     assert FAST, "at least one case must run in make test"
 
 

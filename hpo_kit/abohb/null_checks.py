@@ -238,7 +238,7 @@ def _case(profile: str, group, key: str, claim: str, removed: str, false_verdict
 def cases() -> list[NullCase]:
     out = [_case("smoke", group, key, claim, removed, fv, False, FAST_REPLICATES)
            for group, key, claim, removed, fv in _PLAN if key in FAST_KEYS]
-    for profile in ("workshop", "paper"):
+    for profile in ("workshop", "reference", "paper"):
         out += [_case(profile, group, key, claim, removed, fv, True,
                       EXACT_REPLICATES if fv == (HOLDS, FAILS) else SLOW_REPLICATES)
                 for group, key, claim, removed, fv in _PLAN]

@@ -163,7 +163,7 @@ def reference_row(profile: str, at_margin: bool, r: int) -> ClaimRow:
 
 # ------------------------------------------------------------------------------ cases
 #: smoke: 150 replicates keep all its cases within make test's minute (0.37 CPU s per replicate, all cases)
-REPLICATES = {"smoke": 150, "workshop": 400, "paper": 400}
+REPLICATES = {"smoke": 150, "workshop": 400, "reference": 400, "paper": 400}
 
 
 def partial(fn, *args):
@@ -176,7 +176,7 @@ def partial(fn, *args):
 
 def cases() -> list[NullCase]:
     out = []
-    for profile in ("smoke", "workshop", "paper"):
+    for profile in ("smoke", "workshop", "reference", "paper"):
         fast = profile == "smoke"
         n = REPLICATES[profile]
         note = f"{profile} design: " + ", ".join(f"{k} {v}" for k, v in design(profile).items())

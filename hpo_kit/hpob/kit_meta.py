@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 from hpo_kit import paths
+from hpo_kit.hpob import folder as hpob_folder
 from hpo_kit.hpob.handler import (BO_INITIALIZATIONS, META_TEST, META_TRAIN, META_TRAIN_AUGMENTED, META_VALIDATION,
                                   HPOBHandler)
 
@@ -127,13 +128,8 @@ def build_hpob_folder(out_dir: str | Path | None = None, shards_dir: str | Path 
                       f"(resume with `python -m hpo_kit.hpob.measure_kit_meta`)", PartialMetaDatasetWarning,
                       stacklevel=2)
     fingerprint = _fingerprint(shards_dir)
-    info_path = out / "kit-meta-info.json"
-    if info_path.is_file():
-        try:
-            if json.loads(info_path.read_text()).get("shards_sha256") == fingerprint:
-                return out
-        except (OSError, ValueError):
-            pass  # unreadable: rebuild
+    if hpob_folder.is_current(out, "shards_sha256", fingerprint):
+        return out
     splits: dict[str, dict] = {"meta-train": {}, "meta-validation": {}, "meta-test": {}}
     inits: dict = {}
     environments, tasks_info = set(), {}
@@ -149,14 +145,9 @@ def build_hpob_folder(out_dir: str | Path | None = None, shards_dir: str | Path 
                                         "seeds": shard["seeds"]}
     for split in splits.values():
         split.setdefault(space, {})
-    out.mkdir(parents=True, exist_ok=True)
     files = {META_TRAIN: splits["meta-train"], META_TRAIN_AUGMENTED: splits["meta-train"],
              META_VALIDATION: splits["meta-validation"], META_TEST: splits["meta-test"],
              BO_INITIALIZATIONS: inits}
-    for stem, obj in files.items():
-        tmp = out / f".{stem}.json.tmp"
-        tmp.write_text(json.dumps(obj))
-        os.replace(tmp, out / f"{stem}.json")
     info = {"source": NOT_HPOB, "partial": partial, "tasks_done": len(st["done"]), "tasks_total": st["total"],
             "missing": st["missing"], "search_space_id": space,
             "counts": {k: len(v.get(space, {})) for k, v in splits.items()},
@@ -165,10 +156,7 @@ def build_hpob_folder(out_dir: str | Path | None = None, shards_dir: str | Path 
             "regenerate": "python -m hpo_kit.hpob.measure_kit_meta", "shards_sha256": fingerprint}
     _write_surrogates(shards_dir / "surrogates", surr_out, set(splits["meta-test"].get(space, {})))
     info["surrogates"] = sorted(p.stem for p in surr_out.glob("surrogate-*.json")) if surr_out.is_dir() else []
-    tmp = out / ".kit-meta-info.json.tmp"
-    tmp.write_text(json.dumps(info, indent=1))
-    os.replace(tmp, info_path)  # last: an interrupted build is redone next time
-    return out
+    return hpob_folder.write_folder(out, files, info)  # the info file last: an interrupted build is redone
 
 
 def kit_handler(mode: str = "v3", out_dir: str | Path | None = None, shards_dir: str | Path = SHARDS_DIR,

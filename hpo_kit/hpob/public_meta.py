@@ -27,8 +27,6 @@ and rewritten when the installed tables or this layout change (a fingerprint in 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import zlib
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from hpo_kit import paths
+from hpo_kit.hpob import folder as hpob_folder
 from hpo_kit.hpob.handler import BO_INITIALIZATIONS, META_TEST, META_TRAIN, META_TRAIN_AUGMENTED, META_VALIDATION, SEEDS
 
 SPACE_ID = "hpobench_mlp"
@@ -83,34 +82,21 @@ def build_public_folder(out_dir: str | Path | None = None) -> Path:
     """Write (or reuse) ``<out_dir>/hpob-data`` for space ``hpobench_mlp`` and return it."""
     base = Path(out_dir) if out_dir is not None else paths.data_dir("hpobench_mlp_meta")
     out = base / "hpob-data"
-    info_path = out / "kit-meta-info.json"
     fingerprint = _fingerprint()
-    if info_path.is_file():
-        try:
-            if json.loads(info_path.read_text()).get("fingerprint") == fingerprint:
-                return out
-        except (OSError, ValueError):
-            pass  # unreadable: rebuild
+    if hpob_folder.is_current(out, "fingerprint", fingerprint):
+        return out
     tasks: dict[str, Any] = {}
     inits: dict[str, Any] = {}
     for d in datasets():
         X, y = task_arrays(d)
         tasks[d] = {"X": np.round(X, 6).tolist(), "y": [[round(float(v), 8)] for v in y]}
         inits[d] = {s: initial_design(d, s, len(X)) for s in SEEDS}
-    out.mkdir(parents=True, exist_ok=True)
     files = {META_TEST: {SPACE_ID: tasks}, META_TRAIN: {SPACE_ID: {}}, META_TRAIN_AUGMENTED: {SPACE_ID: {}},
              META_VALIDATION: {SPACE_ID: {}}, BO_INITIALIZATIONS: {SPACE_ID: inits}}
-    for stem, obj in files.items():
-        tmp = out / f".{stem}.json.tmp"
-        tmp.write_text(json.dumps(obj))
-        os.replace(tmp, out / f"{stem}.json")
     info = {"source": SOURCE, "search_space_id": SPACE_ID, "leave_one_out": True, "layout": LAYOUT,
             "datasets": list(datasets()), "n_configurations": {d: len(t["X"]) for d, t in tasks.items()},
             "fingerprint": fingerprint}
-    tmp = out / ".kit-meta-info.json.tmp"
-    tmp.write_text(json.dumps(info, indent=1))
-    os.replace(tmp, info_path)  # last: an interrupted build is redone next time
-    return out
+    return hpob_folder.write_folder(out, files, info)  # the info file last: an interrupted build is redone
 
 
 def public_handler(mode: str = "v3", out_dir: str | Path | None = None):

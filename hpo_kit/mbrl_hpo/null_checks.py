@@ -208,7 +208,7 @@ def _headline(profile: str) -> Callable[[int], ClaimRow]:
 def cases() -> list[NullCase]:
     """One case per comparative claim and design (workshop, paper); all slow (see the module docstring)."""
     found = []
-    for profile in ("workshop", "paper"):
+    for profile in ("workshop", "reference", "paper"):
         found += [
             NullCase(NOTEBOOK, "RL-SDP beats RL-DOC", profile, "RL-DOC arm = RL-SDP, another run seed",
                      _sdp_vs_doc(profile), slow=True),

@@ -111,7 +111,8 @@ def longer_training_replicate(design: dict[str, Any]):
 
 def cases() -> list[NullCase]:
     found = []
-    for design, slow_beats, slow_longer in (("workshop", True, False), ("paper", True, True)):
+    for design, slow_beats, slow_longer in (("workshop", True, False), ("reference", True, True),
+                                                  ("paper", True, True)):
         values = profile_params(NOTEBOOK, design)
         note = (f"stand-in objective (every configuration the same in expectation; "
                 f"{values['n_search_seeds']} search seeds x {values['n_random']} configurations, "

@@ -30,7 +30,7 @@
 # Change anything in the next cell (it is tagged `parameters`; papermill and `make reproduce` override it).
 
 # %% tags=["parameters"]
-profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
+profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, reference, paper}
 seed: int = 0  # seed of every random source [0, 1000000]
 n_train: int = 5000  # training images [100, 60000]
 n_val: int = 2000  # validation images (the loss random search minimises) [100, 10000]

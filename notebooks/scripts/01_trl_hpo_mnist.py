@@ -55,7 +55,7 @@
 # episode counts, 5 seeds) and wants a GPU and days.
 
 # %% tags=["parameters"]
-profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
+profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, reference, paper}
 seed: int = 0  # seed of the first repetition; repetition r uses seed + r [0, 1000000]
 n_seeds: int = 4  # independent repetitions of every method (the accuracy claims need at least 3) [1, 50]
 methods: list[str] = ["trl_hpo", "trl_hpo_faithful", "random", "lstm", "metaqnn"]  # methods compared {trl_hpo, trl_hpo_faithful, random, lstm, metaqnn}

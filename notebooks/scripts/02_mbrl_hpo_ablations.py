@@ -49,7 +49,7 @@
 # `paper` runs every available task (the OpenML UCI tasks need the network), 300 episodes and 5 runs.
 
 # %% tags=["parameters"]
-profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
+profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, reference, paper}
 seed: int = 0  # seed of the first repetition; repetition r uses seed + r for the split and the run [0, 1000000]
 n_seeds: int = 3  # repetitions per task; the claims need at least 3 (task, seed) pairs [1, 50]
 tasks: list[str] = ["xgb_breast_cancer", "xgb_wine", "xgb_digits"]  # tasks from hpo_kit.tasks.TASKS

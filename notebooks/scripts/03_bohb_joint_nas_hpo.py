@@ -58,7 +58,7 @@
 # `eta` = 3, four budgets in the paper's ratios, 10 Dask workers) and wants GPUs and days.
 
 # %% tags=["parameters"]
-profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
+profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, reference, paper}
 seed: int = 0  # seed of the first repetition; repetition r uses seed + r [0, 1000000]
 n_seeds: int = 2  # repetitions of every search (mean ± standard error over them) [1, 50]
 dataset: str = "mnist"  # images to classify; cifar10 needs its files (hpo_kit/data/cifar10.py says where) {mnist, cifar10}

@@ -49,7 +49,7 @@
 # verified against the paper in this notebook, and their rows say so.
 
 # %% tags=["parameters"]
-profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
+profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, reference, paper}
 seed: int = 0  # first seed: simulated run r of every method uses seed + r [0, 1000000]
 n_seeds: int = 12  # simulated runs per method and worker count [1, 200]
 methods: list[str] = ["random", "hyperband", "bohb", "asha-stopping", "asha-promotion", "abohb-stopping", "abohb-promotion"]  # simulated methods {random, hyperband, bohb, asha-stopping, asha-promotion, abohb-stopping, abohb-promotion}

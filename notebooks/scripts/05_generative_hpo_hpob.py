@@ -61,7 +61,7 @@
 # tell them apart.
 
 # %% tags=["parameters"]
-profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, paper}
+profile: str = "workshop"  # profile name, recorded with the results {smoke, workshop, reference, paper}
 seed: int = 0  # offsets the random numbers of every method (each run's method seed mixes the task, the HPO-B seed and this) [0, 1000]
 data: str = "hpobench"  # meta-dataset: HPOBench's public MLP tables (shipped), HPO-B's files if present else the kit's own, HPO-B's, the kit's own, the synthetic fixture {hpobench, auto, hpob, kit, fixture}
 hpob_dir: str = ""  # folder holding HPO-B's hpob-data/ and saved-surrogates/; empty looks in HPO_KIT_HPOB, the kit's data folder and the current folder
