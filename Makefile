@@ -25,10 +25,11 @@ ifeq ($(HPO_KIT_DATA),)
   endif
 endif
 
-.PHONY: install reproduce test check sync lab bench calibration gpu-check clean help
+.PHONY: install reproduce record test check sync lab bench calibration gpu-check clean help
 
 help:
 	@echo "make reproduce [PROFILE=smoke|workshop|reference|paper] [NB=<name> ...] [FORCE=1]  run notebooks (skips ones done with the same code), write runs/<profile>/REPORT.md and report.html"
+	@echo "make record PROFILE=reference [NB=04]                          copy finished runs into results/<profile>/ (committed), the README's table of record"
 	@echo "make test                                                      unit tests + every notebook at the smoke profile"
 	@echo "make check                                                     set-up check: environment and data, under a minute"
 	@echo "make lab                                                       JupyterLab on notebooks/ with the kit's kernel"
@@ -84,6 +85,9 @@ $(STAMP): pyproject.toml $(wildcard constraints/py3.*.txt)
 
 reproduce: $(STAMP)
 	$(PY) -m hpo_kit.run --profile $(PROFILE) $(if $(NB),--only $(NB)) $(if $(FORCE),--force)
+
+record: $(STAMP)
+	$(PY) -m hpo_kit.record --profile $(PROFILE) $(if $(NB),--only $(NB))
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -49,6 +49,25 @@ def use_kit_colours() -> None:
     mpl.rcParams["axes.prop_cycle"] = cycler(color=list(KIT_COLOURS))
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes (worker pools once shut down)."""
+    try:
+        import resource
+    except ImportError:  # Windows: this process only
+        return time.process_time()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def notebook_code_digest(notebook: str) -> str:
+    """:func:`hpo_kit.null_checks.code_digest` of the paper package behind ``notebook`` ("" if none)."""
+    from hpo_kit.null_checks import PACKAGES, code_digest
+
+    index = notebook[:2]
+    package = dict(zip(("00", "01", "02", "03", "04", "05"), PACKAGES)).get(index, "")
+    return code_digest(package) if package else ""
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
@@ -117,6 +136,7 @@ class RunSession:
         self.figure_captions: dict[str, str] = {}
         self.data_source: str | None = None
         self.started = time.perf_counter()
+        self.started_cpu = cpu_seconds()
         self.environment = environment_record()
 
     @classmethod
@@ -206,6 +226,10 @@ class RunSession:
             "profile": self.profile,
             "seed": self.seed,
             "duration_s": round(time.perf_counter() - self.started, 2),
+            "cpu_s": round(cpu_seconds() - self.started_cpu, 2),
+            # the digest the calibration record uses: results written by other claim or experiment code
+            # are flagged as stale (hpo_kit.record)
+            "code_digest": notebook_code_digest(self.notebook),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "data_source": self.data_source,
             "claims": [c.as_dict() for c in self.claims],

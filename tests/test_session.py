@@ -71,6 +71,17 @@ def test_results_json_has_claims_metrics_figures_and_environment(notebook):
     env = results["environment"]
     assert env["torch_threads"] == 1 and env["packages"]["torch"].startswith("2.13")
     assert results["params"] == {"profile": "smoke", "seed": 0, "lr": 0.5}
+    # the record's provenance (issue 27): CPU time, and the digest that flags results of older code as stale
+    assert results["cpu_s"] >= 0 and "code_digest" in results
+
+
+def test_the_code_digest_is_the_paper_package_s():
+    from hpo_kit.null_checks import code_digest
+    from hpo_kit.session import notebook_code_digest
+
+    assert notebook_code_digest("03_bohb_joint_nas_hpo") == code_digest("nas")
+    assert notebook_code_digest("05_generative_hpo_hpob") == code_digest("gen_vae") != code_digest("nas")
+    assert notebook_code_digest("99_mine") == ""
 
 
 def test_claims_must_be_decided_rows(notebook):
