@@ -14,5 +14,10 @@ def test_readme_links_every_notebook_and_every_doc():
 
 
 def test_readme_stays_a_landing_page():
-    # ~1,500 words like Optuna's or Syne Tune's READMEs; maintainer material belongs in docs/
-    assert len(README.split()) <= 1700, f"README.md has {len(README.split())} words; move detail to docs/"
+    # ~1,500 words like Optuna's or Syne Tune's READMEs; maintainer material belongs in docs/. The table of
+    # record is written from results/reference/ (hpo_kit.record), so its rows do not count.
+    from hpo_kit.record import END, START
+
+    head, rest = README.split(START, 1)
+    prose = head + rest.split(END, 1)[1]
+    assert len(prose.split()) <= 1700, f"README.md has {len(prose.split())} words; move detail to docs/"
