@@ -21,7 +21,7 @@ def fake_run(root: Path, profile: str = "reference", digest: str | None = None) 
     (run / f"{NB}.html").write_text("<html></html>")
     claims = [{"claim": "The simpler stopping rule works better than promotion in many cases", "paper": "in many cases",
                "estimate": -0.12, "ci_low": -0.2, "ci_high": -0.05, "verdict": "holds"},
-              {"claim": "A-BOHB beats synchronous BOHB early in the run", "paper": "", "estimate": 0.1,
+              {"claim": "Stopping and promotion are equally good (ASHA)", "paper": "", "estimate": 0.1,
                "ci_low": 0.0, "ci_high": 0.2, "verdict": "inconclusive"}]
     results = {"notebook": NB, "profile": profile, "claims": claims, "verdict_counts": {"holds": 1, "inconclusive": 1},
                "duration_s": 600.0, "cpu_s": 1100.0, "data_source": "mnist_mlp_4k", "finished_at": "2026-12-08T02:00:00",
@@ -59,7 +59,7 @@ def test_the_table_of_record_shows_the_headline_claims_only(tmp_path):
     table = record.table_of_record(tmp_path / "results" / "reference", "results/reference")
     assert f"(results/reference/{NB}/{NB}.html)" in table
     assert "stopping rule works better" in table and "-0.12 [-0.2, -0.05]" in table and "**holds**" in table
-    assert "synchronous BOHB" not in table  # not a headline claim: in the notebook's own table only
+    assert "equally good" not in table  # not a headline claim: in the notebook's own table only
 
 
 def test_refusals_name_what_to_do(tmp_path):
