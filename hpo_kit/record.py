@@ -94,14 +94,25 @@ def record(profile: str, notebooks: list[str] | None = None, runs_root: Path | N
             shutil.rmtree(target)
         target.mkdir(parents=True)
         for item in [run / "results.json", _executed(run), *run.glob("*.html")]:
-            shutil.copy2(item, target / item.name)
+            _copy_text(item, target / item.name)
         if (run / "figures").is_dir():
             shutil.copytree(run / "figures", target / "figures")
     for name in ("report.html", "REPORT.md"):
         if (runs_root or paths.runs_dir()).joinpath(profile, name).is_file():
-            shutil.copy2((runs_root or paths.runs_dir()) / profile / name, dest / name)
+            _copy_text((runs_root or paths.runs_dir()) / profile / name, dest / name)
     (dest / "RECORD.md").write_text(record_markdown(dest))
     return sorted(runs)
+
+
+def machine_free(text: str) -> str:
+    """``text`` without this machine's paths: the repository's own as relative paths, the home folder as ~
+    (the record is read on other machines; a path of this one says nothing there)."""
+    root = str(paths.REPO_ROOT)
+    return text.replace(root + "/", "").replace(root, ".").replace(str(Path.home()), "~")
+
+
+def _copy_text(source: Path, target: Path) -> None:
+    target.write_text(machine_free(source.read_text()))
 
 
 def recorded(dest: Path) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ def fake_run(root: Path, profile: str = "reference", digest: str | None = None) 
     (run / "figures").mkdir(parents=True)
     (run / "figures" / "curves.png").write_bytes(b"png")
     (run / f"{NB}.ipynb").write_text("{}")
-    (run / f"{NB}.html").write_text("<html></html>")
+    (run / f"{NB}.html").write_text(f"<html>run folder {record.paths.REPO_ROOT}/runs/reference/{NB}</html>")
     claims = [{"claim": "The simpler stopping rule works better than promotion in many cases", "paper": "in many cases",
                "estimate": -0.12, "ci_low": -0.2, "ci_high": -0.05, "verdict": "holds"},
               {"claim": "Stopping and promotion are equally good (ASHA)", "paper": "", "estimate": 0.1,
@@ -40,6 +40,8 @@ def test_record_copies_a_finished_run_with_its_provenance(tmp_path):
     assert done == [NB]
     assert {p.name for p in (dest / NB).iterdir()} == {"results.json", f"{NB}.ipynb", f"{NB}.html", "figures"}
     assert (dest / NB / "figures" / "curves.png").is_file() and (dest / "REPORT.md").is_file()
+    # no path of this machine in what is committed: the repository's own become relative
+    assert (dest / NB / f"{NB}.html").read_text() == f"<html>run folder runs/reference/{NB}</html>"
     provenance = (dest / "RECORD.md").read_text()
     assert "`0123456789`" in provenance and "10.0 | 18.3" in provenance and "| current |" in provenance
     assert record.stale(dest) == {NB: ""}
@@ -100,3 +102,13 @@ def test_a_headline_the_run_does_not_have_is_shown_missing(tmp_path):
     record.record("reference", runs_root=tmp_path / "runs", dest_root=tmp_path / "results")
     table = record.table_of_record(tmp_path / "results" / "reference", "results/reference")
     assert "A-BOHB reaches the target error sooner than ASHA (no such claim in this run)" in table
+
+
+def test_the_committed_record_names_no_machine_s_paths():
+    import re
+
+    pattern = re.compile(r"(?<![\w.~])/(?:home|root|work|Users|tmp|private)/[\w.-]+")
+    for path in record.RESULTS_DIR.glob("*/**/*"):
+        if path.suffix in (".ipynb", ".html", ".json", ".md") and path.is_file():
+            found = pattern.findall(path.read_text())
+            assert not found, f"{path} names paths of the machine it ran on: {found[:3]}"
