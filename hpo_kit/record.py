@@ -182,6 +182,9 @@ def table_of_record(dest: Path, link_root: str) -> str:
         for h in HEADLINES.get(nb, ()):
             if not any(h in c.get("claim", "") for c in claims):  # renamed, or not run: shown, never dropped
                 lines.append(f"| {link} | {h} (no such claim in this run) | | — | **not measured** |")
+    missing = [nb for nb in HEADLINES if nb not in found]
+    if missing:
+        lines.append(f"\nNot recorded at this profile yet: {', '.join(PAPERS[nb] for nb in missing)}.")
     return "\n".join(lines)
 
 

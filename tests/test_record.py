@@ -62,6 +62,7 @@ def test_the_table_of_record_shows_the_headline_claims_only(tmp_path):
     assert f"(results/reference/{NB}/{NB}.html)" in table
     assert "stopping rule works better" in table and "-0.12 [-0.2, -0.05]" in table and "**holds**" in table
     assert "equally good" not in table  # not a headline claim: in the notebook's own table only
+    assert "Not recorded at this profile yet: Quickstart, TRL-HPO" in table
 
 
 def test_refusals_name_what_to_do(tmp_path):
