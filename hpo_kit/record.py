@@ -68,9 +68,10 @@ def finished_runs(profile: str, runs_root: Path | None = None) -> dict[str, Path
     for run in sorted(p for p in root.glob("[0-9][0-9]_*") if p.is_dir()):
         results = run / "results.json"
         if results.is_file() and _executed(run) is not None:
-            if json.loads(results.read_text()).get("profile") != profile:
-                raise ValueError(f"{results} was run at profile {json.loads(results.read_text()).get('profile')!r}, "
-                                 f"not {profile!r}: rerun it with `make reproduce PROFILE={profile}`")
+            ran_at = json.loads(results.read_text()).get("profile")
+            if ran_at != profile:
+                raise ValueError(f"{results} was run at profile {ran_at!r}, not {profile!r}: rerun it with "
+                                 f"`make reproduce PROFILE={profile}`")
             found[run.name] = run
     return found
 
@@ -81,11 +82,12 @@ def record(profile: str, notebooks: list[str] | None = None, runs_root: Path | N
     into ``<dest_root>/<profile>/`` and rewrite its RECORD.md; returns the notebooks recorded."""
     if profile not in paths.PROFILES:
         raise ValueError(f"profile must be one of {list(paths.PROFILES)}, got {profile!r}")
+    source = (runs_root or paths.runs_dir()) / profile
     runs = finished_runs(profile, runs_root)
     if notebooks:
         runs = {nb: run for nb, run in runs.items() if any(nb.startswith(n) for n in notebooks)}
     if not runs:
-        raise ValueError(f"no finished run of profile {profile!r} in {(runs_root or paths.runs_dir()) / profile}"
+        raise ValueError(f"no finished run of profile {profile!r} in {source}"
                          + (f" among {notebooks}" if notebooks else "") + f": run `make reproduce PROFILE={profile}` first")
     dest = (dest_root or RESULTS_DIR) / profile
     for nb, run in runs.items():
@@ -98,8 +100,8 @@ def record(profile: str, notebooks: list[str] | None = None, runs_root: Path | N
         if (run / "figures").is_dir():
             shutil.copytree(run / "figures", target / "figures")
     for name in ("report.html", "REPORT.md"):
-        if (runs_root or paths.runs_dir()).joinpath(profile, name).is_file():
-            _copy_text((runs_root or paths.runs_dir()) / profile / name, dest / name)
+        if (source / name).is_file():
+            _copy_text(source / name, dest / name)
     (dest / "RECORD.md").write_text(record_markdown(dest))
     return sorted(runs)
 
@@ -136,10 +138,11 @@ def stale(dest: Path) -> dict[str, str]:
 
 def record_markdown(dest: Path) -> str:
     rows = []
+    why = stale(dest)  # one digest per notebook, not one per row
     for nb, r in recorded(dest).items():
         env = r.get("environment", {})
         counts = r.get("verdict_counts", {})
-        reason = stale(dest).get(nb, "")
+        reason = why.get(nb, "")
         rows.append(f"| [{nb}]({nb}/{nb}.html) | `{str(env.get('git_commit', ''))[:10]}` | `{r.get('code_digest', '')}` | "
                     f"{r.get('data_source') or ''} | {env.get('cpu', '')} ({env.get('cpu_count', '')} cores) | "
                     f"{_minutes(r.get('duration_s'))} | {_minutes(r.get('cpu_s'))} | {r.get('finished_at', '')} | "
